@@ -1,0 +1,216 @@
+"""Settings, read once from the environment (and a `.env` file) and validated at start-up.
+
+Every wrong value produces one line naming the variable and what to fix; the launcher prints all of them
+and exits, so a user never has to read a traceback to correct a typo.
+"""
+
+from __future__ import annotations
+
+import grp
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dotenv import dotenv_values
+
+DEFAULT_API_BASE = "https://discord.com/api/v10"
+DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
+MIB = 1024 * 1024
+
+
+class ConfigError(Exception):
+    """Raised with one line per wrong setting."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class SocketSettings:
+    """Where and how the KGSM event socket is served (or, in client role, reached)."""
+
+    path: Path
+    role: str = "server"
+    mode: int = 0o660
+    group: str | None = None
+    max_payload_bytes: int = MIB
+    read_timeout: float = 10.0
+
+
+@dataclass(frozen=True)
+class DiscordSettings:
+    """How the bot reaches Discord. No token means dry-run: embeds are printed, not posted."""
+
+    token: str | None = field(default=None, repr=False)
+    api_base: str = DEFAULT_API_BASE
+    gateway_url: str = DEFAULT_GATEWAY_URL
+
+    @property
+    def dry_run(self) -> bool:
+        return self.token is None
+
+
+@dataclass(frozen=True)
+class RoutingSettings:
+    """Which channels receive which events (see `bot.routing`)."""
+
+    channels: tuple[tuple[str, int], ...] = ()
+    default_channel_id: int | None = None
+    muted: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Settings:
+    socket: SocketSettings
+    discord: DiscordSettings
+    routing: RoutingSettings
+    log_level: str = "INFO"
+
+
+class _Reader:
+    """Reads typed values from a mapping, collecting one problem line per bad value."""
+
+    def __init__(self, env: Mapping[str, str]) -> None:
+        self.env = env
+        self.problems: list[str] = []
+
+    def text(self, name: str, default: str | None = None) -> str | None:
+        value = self.env.get(name, "").strip()
+        return value or default
+
+    def number(self, name: str, default: float, *, minimum: float = 0.0) -> float:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            self.problems.append(f"{name}={raw!r} is not a number")
+            return default
+        if value <= minimum:
+            self.problems.append(f"{name}={raw!r} must be greater than {minimum:g}")
+            return default
+        return value
+
+    def integer(self, name: str, default: int, *, minimum: int = 1) -> int:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if not raw.isdigit() or int(raw) < minimum:
+            self.problems.append(f"{name}={raw!r} must be a whole number of at least {minimum}")
+            return default
+        return int(raw)
+
+    def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
+        raw = (self.text(name) or default).lower()
+        if raw not in choices:
+            self.problems.append(f"{name}={raw!r} must be one of: {', '.join(choices)}")
+            return default
+        return raw
+
+    def channel_id(self, name: str, raw: str | None) -> int | None:
+        if raw is None:
+            return None
+        if not raw.isdigit() or not 17 <= len(raw) <= 20:
+            self.problems.append(f"{name}: {raw!r} is not a Discord channel id (17 to 20 digits)")
+            return None
+        return int(raw)
+
+
+def _socket_settings(read: _Reader) -> SocketSettings:
+    root = read.text("KGSM_ROOT")
+    default_path = str(Path(root) / "kgsm.sock") if root else "kgsm.sock"
+    path = Path(read.text("KGSM_SOCKET_PATH", default_path) or default_path)
+
+    raw_mode = read.text("KGSM_SOCKET_MODE", "0660") or "0660"
+    try:
+        mode = int(raw_mode, 8)
+        if not 0 <= mode <= 0o777:
+            raise ValueError
+    except ValueError:
+        read.problems.append(f"KGSM_SOCKET_MODE={raw_mode!r} is not an octal file mode like 0660")
+        mode = 0o660
+    if mode & 0o002:
+        read.problems.append(
+            f"KGSM_SOCKET_MODE={raw_mode!r} lets every user post to Discord; use 0660 with a shared group"
+        )
+
+    group = read.text("KGSM_SOCKET_GROUP")
+    if group is not None:
+        try:
+            grp.getgrgid(int(group)) if group.isdigit() else grp.getgrnam(group)
+        except KeyError:
+            read.problems.append(f"KGSM_SOCKET_GROUP={group!r} is not a group on this machine")
+
+    return SocketSettings(
+        path=path,
+        role=read.choice("KGSM_SOCKET_ROLE", "server", ("server", "client")),
+        mode=mode,
+        group=group,
+        max_payload_bytes=read.integer("KGSM_MAX_PAYLOAD_BYTES", MIB, minimum=256),
+        read_timeout=read.number("KGSM_READ_TIMEOUT", 10.0),
+    )
+
+
+def _discord_settings(read: _Reader) -> DiscordSettings:
+    api_base = (read.text("DISCORD_API_BASE", DEFAULT_API_BASE) or DEFAULT_API_BASE).rstrip("/")
+    if not api_base.startswith(("http://", "https://")):
+        read.problems.append(f"DISCORD_API_BASE={api_base!r} must start with http:// or https://")
+    gateway = read.text("DISCORD_GATEWAY_URL", DEFAULT_GATEWAY_URL) or DEFAULT_GATEWAY_URL
+    if not gateway.startswith(("ws://", "wss://")):
+        read.problems.append(f"DISCORD_GATEWAY_URL={gateway!r} must start with ws:// or wss://")
+    token = read.text("DISCORD_TOKEN")
+    if token is not None and (len(token) < 50 or any(c.isspace() for c in token)):
+        # Never echo the token itself, not even in an error.
+        read.problems.append("DISCORD_TOKEN does not look like a bot token (copy it again from the portal)")
+    return DiscordSettings(token=token, api_base=api_base, gateway_url=gateway)
+
+
+def _routing_settings(read: _Reader) -> RoutingSettings:
+    channels: list[tuple[str, int]] = []
+    for raw_entry in (read.text("KGSM_CHANNELS") or "").split(","):
+        entry = raw_entry.strip()
+        if not entry:
+            continue
+        instance, sep, raw_id = entry.rpartition("=")
+        instance = instance.strip()
+        if not sep or not instance:
+            read.problems.append(f"KGSM_CHANNELS: {entry!r} must be instance=channel_id")
+            continue
+        channel = read.channel_id("KGSM_CHANNELS", raw_id.strip())
+        if channel is not None:
+            channels.append((instance, channel))
+    muted = frozenset(
+        word.strip().replace("-", "_").lower()
+        for word in (read.text("KGSM_MUTED_EVENTS") or "").split(",")
+        if word.strip()
+    )
+    return RoutingSettings(
+        channels=tuple(channels),
+        default_channel_id=read.channel_id("KGSM_DEFAULT_CHANNEL_ID", read.text("KGSM_DEFAULT_CHANNEL_ID")),
+        muted=muted,
+    )
+
+
+def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None = ".env") -> Settings:
+    """Build the settings from `environ` (default: the process environment) over an optional `.env` file.
+
+    Real environment variables win over the file, as docker and systemd users expect.
+    """
+    merged: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+
+    read = _Reader(merged)
+    settings = Settings(
+        socket=_socket_settings(read),
+        discord=_discord_settings(read),
+        routing=_routing_settings(read),
+        log_level=read.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
+    )
+    if read.problems:
+        raise ConfigError(read.problems)
+    return settings

@@ -1,0 +1,41 @@
+"""Dry-run output: the embeds the bot would post, printed readably with their target channel."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+import discord
+
+
+def format_embed(embed: discord.Embed, target: str) -> str:
+    lines = [f"── would post to {target} " + "─" * 20]
+    if embed.title:
+        lines.append(embed.title)
+    if embed.description:
+        lines.append(embed.description)
+    for field in embed.fields:
+        lines.append(f"  {field.name}: {field.value}")
+    tail = [
+        part for part in (embed.footer.text, embed.timestamp and f"{embed.timestamp:%Y-%m-%d %H:%M:%S} UTC") if part
+    ]
+    if tail:
+        lines.append("  — " + " · ".join(tail))
+    if embed.colour is not None:
+        lines.append(f"  (colour {embed.colour})")
+    return "\n".join(lines)
+
+
+class ConsolePoster:
+    """Stands in for Discord when there is no token."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self._stream = stream
+
+    def show(self, target: str, embeds: list[discord.Embed]) -> None:
+        stream = self._stream or sys.stdout
+        for embed in embeds:
+            print(format_embed(embed, target), file=stream, flush=True)
+
+    async def post(self, channel_id: int, embeds: list[discord.Embed]) -> None:
+        self.show(f"channel {channel_id}", embeds)

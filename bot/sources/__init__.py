@@ -1,0 +1,1 @@
+"""Event sources: each takes KGSM events in over one transport and hands them to an `Intake`."""

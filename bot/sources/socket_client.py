@@ -1,0 +1,100 @@
+"""Client role (`KGSM_SOCKET_ROLE=client`): read a stream of events from a socket someone else owns.
+
+For relays that already own the KGSM socket and fan events out. The connection is kept open and read as a
+continuous stream; when it drops or cannot be made, the source retries with backoff (1 s doubling to 30 s)
+and logs the outage once, not once per attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from pathlib import Path
+
+from bot.config import SocketSettings
+from bot.events import RefusalReason
+from bot.framing import DocumentSplitter
+from bot.intake import Intake
+
+log = logging.getLogger(__name__)
+
+FIRST_BACKOFF = 1.0
+MAX_BACKOFF = 30.0
+READ_CHUNK = 64 * 1024
+
+
+class SocketClientSource:
+    name = "socket-client"
+
+    def __init__(self, settings: SocketSettings, intake: Intake) -> None:
+        self._settings = settings
+        self._intake = intake
+        self._task: asyncio.Task[None] | None = None
+        self.connected = False
+
+    @property
+    def path(self) -> Path:
+        return self._settings.path
+
+    @property
+    def healthy(self) -> bool:
+        return self.connected
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="socket-client")
+        log.info("reading KGSM events from the existing socket %s (client role)", self.path)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _run(self) -> None:
+        backoff = FIRST_BACKOFF
+        outage_logged = False
+        while True:
+            try:
+                reader, writer = await asyncio.open_unix_connection(str(self.path), limit=READ_CHUNK)
+            except OSError as exc:
+                if not outage_logged:
+                    log.warning("cannot connect to %s (%s); retrying with backoff", self.path, exc.strerror or exc)
+                    outage_logged = True
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, MAX_BACKOFF)
+                continue
+            log.info("connected to %s", self.path)
+            self.connected = True
+            backoff = FIRST_BACKOFF
+            outage_logged = False
+            try:
+                await self._read_stream(reader)
+            finally:
+                self.connected = False
+                writer.close()
+                with contextlib.suppress(OSError):
+                    await writer.wait_closed()
+            log.warning("connection to %s closed; reconnecting", self.path)
+            outage_logged = True
+            await asyncio.sleep(backoff)
+
+    async def _read_stream(self, reader: asyncio.StreamReader) -> None:
+        splitter = DocumentSplitter()
+        peer = str(self.path)
+        limit = self._settings.max_payload_bytes
+        while True:
+            try:
+                chunk = await reader.read(READ_CHUNK)
+            except ConnectionError:
+                chunk = b""
+            if not chunk:
+                break
+            for item in splitter.feed(chunk):
+                await self._intake.take(item, source=self.name, peer=peer)
+            if splitter.pending > limit:
+                detail = f"a document grew past {limit} bytes; dropping the connection"
+                self._intake.refuse(RefusalReason.TOO_LARGE, detail, source=self.name, peer=peer)
+                return
+        for item in splitter.finish():
+            await self._intake.take(item, source=self.name, peer=peer)

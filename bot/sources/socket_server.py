@@ -1,0 +1,219 @@
+"""The bot's own Unix socket, which KGSM connects to once per event (`socat - UNIX-CONNECT:<path>`).
+
+KGSM only checks that the path exists; if nobody listens, the event is gone. KGSM's own
+`events socket disable|test`, reinstalls and /run cleaners delete or replace the file, which left the
+official bot deaf. This source binds atomically (bind under a temporary name, set mode and group, then
+rename over the path), watches the path, and binds again within a second when the file it owns is gone or is
+no longer its socket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import logging
+import os
+import socket
+import stat
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+
+from bot.config import SocketSettings
+from bot.events import RefusalReason
+from bot.framing import DocumentSplitter
+from bot.intake import Intake
+
+log = logging.getLogger(__name__)
+
+WATCH_INTERVAL = 0.25
+READ_CHUNK = 64 * 1024
+
+
+class SocketPathError(Exception):
+    """The configured socket path cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class _Identity:
+    device: int
+    inode: int
+
+
+def _identity(path: Path) -> _Identity | None:
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        return None
+    return _Identity(info.st_dev, info.st_ino)
+
+
+def _peer_name(writer: asyncio.StreamWriter) -> str:
+    """`pid=… uid=…` of the connecting process (SO_PEERCRED), for refusal logs."""
+    sock = writer.get_extra_info("socket")
+    if sock is None:
+        return "unknown peer"
+    try:
+        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+    except OSError:
+        return "unknown peer"
+    pid, uid, _gid = struct.unpack("3i", creds)
+    return f"pid={pid} uid={uid}"
+
+
+class SocketServerSource:
+    """Owns the socket file: binds, serves many connections at once, re-binds when the file goes away."""
+
+    name = "socket"
+
+    def __init__(self, settings: SocketSettings, intake: Intake) -> None:
+        self._settings = settings
+        self._intake = intake
+        self._path = settings.path
+        self._server: asyncio.Server | None = None
+        self._bound: _Identity | None = None
+        self._watcher: asyncio.Task[None] | None = None
+        self._connections: set[asyncio.Task[None]] = set()
+
+    @property
+    def path(self) -> Path:
+        return self._path
+
+    @property
+    def healthy(self) -> bool:
+        """True while the path is the socket this source listens on."""
+        return self._server is not None and self._bound is not None and _identity(self._path) == self._bound
+
+    def check_path(self) -> None:
+        """Start-up check: the parent directory can be made and the path is free or a socket."""
+        try:
+            info = os.lstat(self._path)
+        except FileNotFoundError:
+            pass
+        else:
+            if not stat.S_ISSOCK(info.st_mode):
+                raise SocketPathError(
+                    f"KGSM_SOCKET_PATH={self._path} exists and is not a socket; move it away or choose another path"
+                )
+        try:
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise SocketPathError(f"KGSM_SOCKET_PATH: cannot create {self._path.parent}: {exc.strerror}") from exc
+        if not os.access(self._path.parent, os.W_OK | os.X_OK):
+            raise SocketPathError(f"KGSM_SOCKET_PATH: the directory {self._path.parent} is not writable by this user")
+
+    async def start(self) -> None:
+        self.check_path()
+        await self._bind()
+        self._watcher = asyncio.create_task(self._watch(), name="socket-watch")
+        log.info("listening for KGSM events on %s (mode %o)", self._path, self._settings.mode)
+
+    async def stop(self) -> None:
+        """Stop accepting, let open connections finish reading, remove the socket file."""
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+        self._close_listener()
+        if self._connections:
+            await asyncio.wait(self._connections, timeout=self._settings.read_timeout)
+        if self._bound is not None and _identity(self._path) == self._bound:
+            with contextlib.suppress(FileNotFoundError):
+                self._path.unlink()
+        self._bound = None
+
+    def _make_socket(self) -> socket.socket:
+        """Bind under a temporary name with the final mode and group, so the path never has wrong permissions."""
+        temporary = self._path.with_name(f".{self._path.name}.{os.getpid()}.tmp")
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            sock.bind(str(temporary))
+            os.chmod(temporary, self._settings.mode)
+            if self._settings.group is not None:
+                group = self._settings.group
+                gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+                os.chown(temporary, -1, gid)
+            sock.listen(512)
+            sock.setblocking(False)
+            os.replace(temporary, self._path)
+        except BaseException:
+            sock.close()
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+            raise
+        return sock
+
+    async def _bind(self) -> None:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        sock = self._make_socket()
+        self._bound = _identity(self._path)
+        self._server = await asyncio.start_unix_server(self._serve, sock=sock, limit=READ_CHUNK)
+
+    def _close_listener(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(WATCH_INTERVAL)
+            current = _identity(self._path)
+            if current == self._bound:
+                continue
+            what = "was deleted" if current is None else "was replaced by another file"
+            log.warning("socket %s %s; binding it again", self._path, what)
+            self._close_listener()
+            try:
+                await self._bind()
+            except OSError as exc:
+                self._bound = None
+                log.error("cannot bind %s again (%s); retrying", self._path, exc.strerror or exc)
+                continue
+            self._intake.stats.rebinds += 1
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(task)
+        try:
+            await self._read_connection(reader, _peer_name(writer))
+        finally:
+            self._connections.discard(task)
+            writer.close()
+            with contextlib.suppress(OSError):
+                await writer.wait_closed()
+
+    async def _read_connection(self, reader: asyncio.StreamReader, peer: str) -> None:
+        """Read to EOF, handing on each document as soon as it is complete.
+
+        The deadline covers reading only, so a slow consumer downstream never cuts off a well-behaved client.
+        """
+        splitter = DocumentSplitter()
+        limit = self._settings.max_payload_bytes
+        deadline = asyncio.get_running_loop().time() + self._settings.read_timeout
+        total = 0
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    chunk = await reader.read(READ_CHUNK)
+            except TimeoutError:
+                detail = f"connection still open after {self._settings.read_timeout:g} s; closed"
+                self._intake.refuse(RefusalReason.TIMEOUT, detail, source=self.name, peer=peer)
+                return
+            except ConnectionError as exc:
+                log.info("connection from %s ended abruptly: %s", peer, exc)
+                break
+            if not chunk:
+                break
+            total += len(chunk)
+            if total > limit:
+                detail = f"connection sent more than {limit} bytes; closed"
+                self._intake.refuse(RefusalReason.TOO_LARGE, detail, source=self.name, peer=peer)
+                return
+            for item in splitter.feed(chunk):
+                await self._intake.take(item, source=self.name, peer=peer)
+        for item in splitter.finish():
+            await self._intake.take(item, source=self.name, peer=peer)

@@ -1,0 +1,63 @@
+"""Shared test helpers: sending like KGSM does (socat), and collecting what the bot hands on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from bot.events import Event
+
+FIXTURES = Path(__file__).parent / "fixtures"
+ERAS = ("doc-2024", "socket-2024", "socket-2026")
+SOCAT = shutil.which("socat") or "socat"
+
+
+async def socat_send(path: Path, payload: bytes, *, timeout: float = 10.0) -> int:
+    """`echo "$payload" | socat - UNIX-CONNECT:<path>`, exactly KGSM's way; returns socat's exit code."""
+    process = await asyncio.create_subprocess_exec(
+        SOCAT,
+        "-",
+        f"UNIX-CONNECT:{path}",
+        stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+    )
+    await asyncio.wait_for(process.communicate(payload), timeout)
+    return process.returncode or 0
+
+
+def pretty(document: dict[str, Any]) -> bytes:
+    """A payload as KGSM's `jq -n` makes it: pretty-printed, with the newline `echo` adds."""
+    return json.dumps(document, indent=2).encode() + b"\n"
+
+
+def started(instance: str, **data: Any) -> dict[str, Any]:
+    return {"EventType": "instance_started", "Data": {"InstanceName": instance, **data}}
+
+
+class Collector:
+    """An event sink that records events and lets a test wait for them without sleeping blindly."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+        self._changed = asyncio.Condition()
+
+    async def __call__(self, event: Event) -> None:
+        async with self._changed:
+            self.events.append(event)
+            self._changed.notify_all()
+
+    async def wait_for(self, predicate: Callable[[list[Event]], bool], timeout: float = 5.0) -> list[Event]:
+        async with self._changed:
+            await asyncio.wait_for(self._changed.wait_for(lambda: predicate(self.events)), timeout)
+        return self.events
+
+    async def wait_count(self, count: int, timeout: float = 5.0) -> list[Event]:
+        return await self.wait_for(lambda events: len(events) >= count, timeout)
+
+    def instances(self) -> list[str | None]:
+        return [event.instance for event in self.events]

@@ -1,0 +1,99 @@
+"""Settings: defaults, the .env file, and one clear line per wrong value."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.config import ConfigError, load_settings
+
+
+def test_defaults_without_any_setting() -> None:
+    settings = load_settings({}, env_file=None)
+    assert settings.socket.path == Path("kgsm.sock")
+    assert settings.socket.mode == 0o660
+    assert settings.socket.max_payload_bytes == 1024 * 1024
+    assert settings.socket.read_timeout == 10.0
+    assert settings.socket.role == "server"
+    assert settings.discord.dry_run
+    assert settings.routing.default_channel_id is None
+
+
+def test_socket_path_defaults_under_kgsm_root() -> None:
+    assert load_settings({"KGSM_ROOT": "/opt/kgsm"}, env_file=None).socket.path == Path("/opt/kgsm/kgsm.sock")
+    explicit = load_settings({"KGSM_ROOT": "/opt/kgsm", "KGSM_SOCKET_PATH": "/run/x.sock"}, env_file=None)
+    assert explicit.socket.path == Path("/run/x.sock")
+
+
+def test_env_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:
+    env_file = tmp_path / ".env"
+    env_file.write_text("KGSM_READ_TIMEOUT=3\nKGSM_SOCKET_MODE=0600\n")
+    settings = load_settings({"KGSM_SOCKET_MODE": "0640"}, env_file=str(env_file))
+    assert settings.socket.read_timeout == 3.0
+    assert settings.socket.mode == 0o640
+
+
+def test_channels_accept_repeats_for_several_channels() -> None:
+    settings = load_settings(
+        {"KGSM_CHANNELS": "factorio=123456789012345678, valheim=223456789012345678,factorio=323456789012345678"},
+        env_file=None,
+    )
+    assert settings.routing.channels == (
+        ("factorio", 123456789012345678),
+        ("valheim", 223456789012345678),
+        ("factorio", 323456789012345678),
+    )
+
+
+def test_every_wrong_value_gets_one_line() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings(
+            {
+                "KGSM_SOCKET_MODE": "rw",
+                "KGSM_READ_TIMEOUT": "soon",
+                "KGSM_MAX_PAYLOAD_BYTES": "-5",
+                "KGSM_SOCKET_ROLE": "both",
+                "KGSM_CHANNELS": "factorio=12,valheim",
+                "KGSM_DEFAULT_CHANNEL_ID": "general",
+                "KGSM_SOCKET_GROUP": "no-such-group-here",
+                "DISCORD_API_BASE": "discord.com",
+            },
+            env_file=None,
+        )
+    problems = error.value.problems
+    assert len(problems) == 9
+    assert all("\n" not in line for line in problems)
+    for name in ("KGSM_SOCKET_MODE", "KGSM_READ_TIMEOUT", "KGSM_MAX_PAYLOAD_BYTES", "KGSM_SOCKET_ROLE"):
+        assert any(line.startswith(name) for line in problems), name
+
+
+def test_a_world_writable_socket_mode_is_refused() -> None:
+    with pytest.raises(ConfigError, match="every user"):
+        load_settings({"KGSM_SOCKET_MODE": "0666"}, env_file=None)
+
+
+def test_the_token_never_appears_in_an_error() -> None:
+    token = "short token with spaces"
+    with pytest.raises(ConfigError) as error:
+        load_settings({"DISCORD_TOKEN": token}, env_file=None)
+    assert token not in str(error.value)
+
+
+def test_the_launcher_prints_one_line_per_problem_and_exits_2(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env={"KGSM_READ_TIMEOUT": "soon", "KGSM_SOCKET_ROLE": "both", "PYTHONPATH": str(Path(__file__).parents[1])},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [
+        "kgsm-bot: KGSM_SOCKET_ROLE='both' must be one of: server, client",
+        "kgsm-bot: KGSM_READ_TIMEOUT='soon' is not a number",
+    ]
