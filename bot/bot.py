@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 import yarl
@@ -51,7 +52,7 @@ def make_source(settings: SocketSettings, intake: Intake) -> SocketServerSource 
 class KGSMBot(commands.Bot):
     """Receives KGSM events and posts them; in dry-run (no token) prints them instead."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, **client_options: Any) -> None:
         # The bot never speaks in voice: skip discord.py's warnings about missing voice libraries.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -61,6 +62,7 @@ class KGSMBot(commands.Bot):
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            **client_options,
         )
         self.settings = settings
         self.dry_run = settings.discord.dry_run

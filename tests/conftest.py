@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
-from bot.config import SocketSettings
+from bot.bot import KGSMBot, point_discord_py_at
+from bot.config import SocketSettings, load_settings
 from bot.intake import Intake
 from bot.sources.socket_server import SocketServerSource
 from bot.stats import IntakeStats
+from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import Collector
 
 
@@ -60,3 +64,75 @@ async def running(socket_settings: SocketSettings) -> AsyncIterator[RunningSourc
 def settings_with(socket_settings: SocketSettings):  # type: ignore[no-untyped-def]
     """Variant socket settings for a test: `settings_with(read_timeout=0.5)`."""
     return lambda **changes: replace(socket_settings, **changes)
+
+
+# ------------------------------------------------------------------------------ the bot against a fake Discord
+
+TOKEN = "fake-token-" + "x" * 60
+CHANNEL_A = 111111111111111111
+CHANNEL_B = 222222222222222222
+CHANNEL_C = 333333333333333333
+DEFAULT_CHANNEL = 444444444444444444
+GONE_CHANNEL = 555555555555555555
+FORBIDDEN_CHANNEL = 666666666666666666
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeDiscord]:
+    async with FakeDiscord(
+        channels=[CHANNEL_A, CHANNEL_B, CHANNEL_C, DEFAULT_CHANNEL, GONE_CHANNEL, FORBIDDEN_CHANNEL]
+    ) as server:
+        server.not_found_channels.add(GONE_CHANNEL)
+        server.forbidden_channels.add(FORBIDDEN_CHANNEL)
+        server.point_discord_py_here()
+        yield server
+        assert server.unhandled == [], "the bot made requests the fake Discord does not know"
+
+
+@dataclass
+class LiveBot:
+    bot: KGSMBot
+    task: asyncio.Task[None]
+
+    @property
+    def socket_path(self) -> Path:
+        return self.bot.source.path
+
+    async def stop(self) -> None:
+        await self.bot.close()
+        with contextlib.suppress(asyncio.CancelledError):
+            await asyncio.wait_for(self.task, 10)
+
+
+StartBot = Callable[..., Awaitable[LiveBot]]
+
+
+@pytest.fixture
+async def start_bot(fake: FakeDiscord, short_dir: Path) -> AsyncIterator[StartBot]:
+    """Start the real bot, logged in to the fake Discord, with extra settings as keyword arguments."""
+    running: list[LiveBot] = []
+
+    async def start(**env: str) -> LiveBot:
+        settings = load_settings(
+            {
+                "DISCORD_TOKEN": TOKEN,
+                "DISCORD_API_BASE": fake.api_base,
+                "DISCORD_GATEWAY_URL": fake.gateway_url,
+                "KGSM_SOCKET_PATH": str(short_dir / "kgsm.sock"),
+                "KGSM_READ_TIMEOUT": "2",
+                **env,
+            },
+            env_file=None,
+        )
+        point_discord_py_at(settings.discord)
+        bot = KGSMBot(settings, guild_ready_timeout=0.05)
+        await bot.login(TOKEN)
+        task = asyncio.create_task(bot.connect())
+        await asyncio.wait_for(bot.wait_until_ready(), 10)
+        live = LiveBot(bot, task)
+        running.append(live)
+        return live
+
+    yield start
+    for live in running:
+        await live.stop()

@@ -15,7 +15,7 @@ import discord
 
 from bot.catalogue import Severity
 from bot.events import Event
-from cogs.utils.text import code, safe, truncate, words
+from cogs.utils.text import code, safe, truncate, unmention, words
 
 COLOURS: dict[Severity, discord.Colour] = {
     Severity.SUCCESS: discord.Colour(0x2ECC71),
@@ -116,6 +116,7 @@ def data_fields(data: Mapping[str, Any]) -> list[tuple[str, str]]:
 
 
 def footer_text(event: Event) -> str | None:
+    """Footers show no markdown, so only mentions are broken there."""
     parts = []
     if event.actor:
         parts.append(f"by {event.actor}")
@@ -123,7 +124,7 @@ def footer_text(event: Event) -> str | None:
         parts.append(f"on {event.host}")
     if event.producer_version:
         parts.append(f"KGSM {event.producer_version}")
-    return " · ".join(parts) or None
+    return unmention(" · ".join(parts)) or None
 
 
 def build_embed(
@@ -135,7 +136,7 @@ def build_embed(
 ) -> discord.Embed:
     """The standard embed of one event: title, colour by outcome, Data fields, footer and timestamp."""
     embed = discord.Embed(
-        title=f"{emoji} {event.subject} — {event.kind.label}",
+        title=f"{emoji} {safe(event.subject)} — {event.kind.label}",
         description=description or (safe(event.summary) if event.summary else None),
         colour=COLOURS[event.severity],
         timestamp=event.timestamp,

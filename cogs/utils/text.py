@@ -10,13 +10,17 @@ _MENTION = re.compile(r"@(?=[\w!&#])")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 
 
-def safe(value: object) -> str:
-    """Escape markdown and break every `@` so that text from events can neither format nor ping.
+def unmention(text: str) -> str:
+    """Break every `@` that could start a mention with an invisible space.
 
     Messages are also sent with mentions disabled; this keeps `@everyone` from even looking like one.
     """
-    text = discord.utils.escape_markdown(str(value), ignore_links=False)
     return _MENTION.sub("@\u200b", text)
+
+
+def safe(value: object) -> str:
+    """Escape markdown and mentions so that text from events can neither format nor ping."""
+    return unmention(discord.utils.escape_markdown(str(value), ignore_links=False))
 
 
 def code(value: object) -> str:

@@ -1,0 +1,77 @@
+"""Dry-run: without a token, `python -m bot` prints each embed it would post, with its target channel."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+async def _wait_for_socket(path: Path, process: asyncio.subprocess.Process) -> None:
+    for _ in range(200):
+        if path.exists():
+            return
+        if process.returncode is not None:
+            break
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the bot did not create {path}")
+
+
+async def _run_dry(short_dir: Path, extra_env: dict[str, str]) -> tuple[str, str, int]:
+    socket_path = short_dir / "kgsm.sock"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "KGSM_"))},
+        "PYTHONPATH": str(ROOT),
+        "KGSM_SOCKET_PATH": str(socket_path),
+        **extra_env,
+    }
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=short_dir,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    await _wait_for_socket(socket_path, bot)
+    emit = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "emit",
+        "instance_started",
+        "--instance",
+        "factorio",
+        cwd=short_dir,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+    )
+    emitted, _ = await asyncio.wait_for(emit.communicate(), 60)
+    assert emit.returncode == 0, emitted
+    await asyncio.sleep(0.5)
+    bot.send_signal(signal.SIGTERM)
+    out, err = await asyncio.wait_for(bot.communicate(), 20)
+    assert not socket_path.exists()
+    return out.decode(), err.decode(), bot.returncode or 0
+
+
+async def test_dry_run_prints_the_embed_with_its_channel(short_dir: Path) -> None:
+    out, err, code = await _run_dry(short_dir, {"KGSM_DEFAULT_CHANNEL_ID": "123456789012345678"})
+    assert code == 0
+    assert "would post to channel 123456789012345678" in out
+    assert "🟢 factorio — started" in out
+    assert "**factorio** has started." in out
+    assert "dry-run" in err
+
+
+async def test_dry_run_without_channels_still_shows_what_would_be_posted(short_dir: Path) -> None:
+    out, err, code = await _run_dry(short_dir, {})
+    assert code == 0
+    assert "would post to no channel" in out
+    assert "🟢 factorio — started" in out
+    assert "no channel for factorio" in err
