@@ -15,6 +15,7 @@ from bot import emit
 from bot.bot import KGSMBot, point_discord_py_at
 from bot.config import ConfigError, Settings, load_settings
 from bot.sources.socket_server import SocketPathError
+from bot.store import StoreError
 
 log = logging.getLogger("bot")
 
@@ -52,7 +53,7 @@ async def _run(settings: Settings) -> int:
         if runner.done():
             runner.result()
         return 0
-    except SocketPathError as exc:
+    except (SocketPathError, StoreError) as exc:
         print(f"kgsm-bot: {exc}", file=sys.stderr)
         return 2
     except discord.LoginFailure:

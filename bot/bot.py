@@ -1,12 +1,17 @@
-"""The bot: one `commands.Bot` that owns the event source, the renderers, routing and delivery."""
+"""The bot: one `commands.Bot` that owns the event source, the store, renderers, routing and delivery."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
 import yarl
+from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
@@ -16,10 +21,14 @@ from bot.delivery import Delivery, DiscordPoster
 from bot.dispatch import Renderers
 from bot.events import Event
 from bot.intake import Intake
-from bot.routing import Router
+from bot.recorder import Recorder
+from bot.routing import ChannelRule, MuteRule, Router
 from bot.sources.socket_client import SocketClientSource
 from bot.sources.socket_server import SocketServerSource
+from bot.state import StateBook
 from bot.stats import IntakeStats
+from bot.store import Store
+from bot.sync import sync_commands
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +43,12 @@ EXTENSIONS = (
     "cogs.config",
     "cogs.blueprint",
     "cogs.other",
+    "cogs.history",
+    "cogs.status",
+    "cogs.notify",
+    "cogs.meta",
 )
+PRUNE_INTERVAL = 3600.0
 
 
 def point_discord_py_at(settings: DiscordSettings) -> None:
@@ -50,7 +64,7 @@ def make_source(settings: SocketSettings, intake: Intake) -> SocketServerSource 
 
 
 class KGSMBot(commands.Bot):
-    """Receives KGSM events and posts them; in dry-run (no token) prints them instead."""
+    """Receives KGSM events, stores them, and posts them; in dry-run (no token) prints them instead."""
 
     def __init__(self, settings: Settings, **client_options: Any) -> None:
         # The bot never speaks in voice: skip discord.py's warnings about missing voice libraries.
@@ -66,33 +80,67 @@ class KGSMBot(commands.Bot):
         )
         self.settings = settings
         self.dry_run = settings.discord.dry_run
+        self.started_at = datetime.now(UTC)
         self.stats = IntakeStats()
         self.renderers = Renderers()
         self.router = Router(settings.routing)
-        self.intake = Intake(self.handle_event, self.stats)
+        self.store = Store(settings.store.data_dir)
+        self.states = StateBook()
+        self.seen_types: set[str] = set()
+        self.recorder = Recorder(self.store, self.handle_event)
+        self.intake = Intake(self.accept, self.stats)
         self.source = make_source(settings.socket, self.intake)
         self.console = ConsolePoster()
         self.delivery = Delivery(self.console if self.dry_run else DiscordPoster(self), self._wait_ready)
+        self.tree.error(self._on_command_error)
+        self._pruner: asyncio.Task[None] | None = None
         self._services_started = False
 
     async def setup_hook(self) -> None:
         await self.start_services()
+        assert self.application_id is not None
+        await sync_commands(self.tree, self.store, self.settings.discord.guild_id, self.application_id)
 
     async def start_services(self) -> None:
-        """Load the cogs and start taking events (called by `setup_hook`, or directly in dry-run)."""
+        """Open the store, load the cogs and start taking events (from `setup_hook`, or directly in dry-run)."""
+        began = time.monotonic()
+        await self.store.open()
+        async for event in self.store.all_events():
+            self.states.apply(event)
+            self.seen_types.add(event.type)
+        self.router.load_rules(
+            [ChannelRule(*rule) for rule in await self.store.channel_rules()],
+            [MuteRule(*rule) for rule in await self.store.mute_rules()],
+        )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        self.recorder.start()
         await self.source.start()
+        self._pruner = asyncio.create_task(self._prune_periodically(), name="prune")
         self._services_started = True
         where = "printing to the console (dry-run: no DISCORD_TOKEN)" if self.dry_run else "posting to Discord"
-        log.info("kgsm-bot %s listening on %s, %s: %s", __version__, self.source.path, where, self.router.describe())
+        log.info(
+            "kgsm-bot %s listening on %s, %s: %s (%d servers known, ready in %.2f s)",
+            __version__,
+            self.source.path,
+            where,
+            self.router.describe(),
+            len(self.states),
+            time.monotonic() - began,
+        )
 
     async def _wait_ready(self) -> None:
         if not self.dry_run:
             await self.wait_until_ready()
 
+    async def accept(self, event: Event) -> None:
+        """The intake's sink: queue the event to be stored, then dispatched."""
+        await self.recorder.submit(event)
+
     async def handle_event(self, event: Event) -> None:
-        """Render `event` with its family's cog and queue it for each of its channels."""
+        """A new, stored event: update the instance's state and post it where it belongs."""
+        self.states.apply(event)
+        self.seen_types.add(event.type)
         channels = self.router.channels_for(event)
         if not channels and not (self.dry_run and not self.router.is_muted(event)):
             return
@@ -102,9 +150,35 @@ class KGSMBot(commands.Bot):
         for channel_id in channels:
             self.delivery.submit(channel_id, embed)
 
+    async def _prune_periodically(self) -> None:
+        while True:
+            cutoff = datetime.now(UTC) - timedelta(days=self.settings.store.history_days)
+            removed = await self.store.prune(cutoff)
+            if removed:
+                log.info("pruned %d events older than %d days", removed, self.settings.store.history_days)
+            await asyncio.sleep(PRUNE_INTERVAL)
+
+    async def _on_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
+        """Checks and bad values answer the user privately; anything else is logged and apologised for."""
+        if isinstance(error, app_commands.CheckFailure | app_commands.TransformerError):
+            message = str(error)
+        else:
+            log.error("/%s failed", interaction.command.name if interaction.command else "?", exc_info=error)
+            message = "Something went wrong on the bot's side; the error is in its log."
+        if interaction.response.is_done():
+            await interaction.followup.send(message, ephemeral=True)
+        else:
+            await interaction.response.send_message(message, ephemeral=True)
+
     async def close(self) -> None:
         if self._services_started:
-            await self.source.stop()
-            await self.delivery.stop()
             self._services_started = False
+            await self.source.stop()
+            await self.recorder.stop()
+            if self._pruner is not None:
+                self._pruner.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await self._pruner
+            await self.delivery.stop()
+            await self.store.close()
         await super().close()

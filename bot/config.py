@@ -46,6 +46,7 @@ class DiscordSettings:
     token: str | None = field(default=None, repr=False)
     api_base: str = DEFAULT_API_BASE
     gateway_url: str = DEFAULT_GATEWAY_URL
+    guild_id: int | None = None
 
     @property
     def dry_run(self) -> bool:
@@ -62,10 +63,17 @@ class RoutingSettings:
 
 
 @dataclass(frozen=True)
+class StoreSettings:
+    data_dir: Path = Path("data")
+    history_days: int = 90
+
+
+@dataclass(frozen=True)
 class Settings:
     socket: SocketSettings
     discord: DiscordSettings
     routing: RoutingSettings
+    store: StoreSettings = field(default_factory=StoreSettings)
     log_level: str = "INFO"
 
 
@@ -110,11 +118,11 @@ class _Reader:
             return default
         return raw
 
-    def channel_id(self, name: str, raw: str | None) -> int | None:
+    def snowflake(self, name: str, raw: str | None, what: str = "channel") -> int | None:
         if raw is None:
             return None
         if not raw.isdigit() or not 17 <= len(raw) <= 20:
-            self.problems.append(f"{name}: {raw!r} is not a Discord channel id (17 to 20 digits)")
+            self.problems.append(f"{name}: {raw!r} is not a Discord {what} id (17 to 20 digits)")
             return None
         return int(raw)
 
@@ -165,7 +173,15 @@ def _discord_settings(read: _Reader) -> DiscordSettings:
     if token is not None and (len(token) < 50 or any(c.isspace() for c in token)):
         # Never echo the token itself, not even in an error.
         read.problems.append("DISCORD_TOKEN does not look like a bot token (copy it again from the portal)")
-    return DiscordSettings(token=token, api_base=api_base, gateway_url=gateway)
+    guild_id = read.snowflake("DISCORD_GUILD_ID", read.text("DISCORD_GUILD_ID"), "server")
+    return DiscordSettings(token=token, api_base=api_base, gateway_url=gateway, guild_id=guild_id)
+
+
+def _store_settings(read: _Reader) -> StoreSettings:
+    return StoreSettings(
+        data_dir=Path(read.text("BOT_DATA_DIR", "data") or "data"),
+        history_days=read.integer("KGSM_HISTORY_DAYS", 90),
+    )
 
 
 def _routing_settings(read: _Reader) -> RoutingSettings:
@@ -179,7 +195,7 @@ def _routing_settings(read: _Reader) -> RoutingSettings:
         if not sep or not instance:
             read.problems.append(f"KGSM_CHANNELS: {entry!r} must be instance=channel_id")
             continue
-        channel = read.channel_id("KGSM_CHANNELS", raw_id.strip())
+        channel = read.snowflake("KGSM_CHANNELS", raw_id.strip())
         if channel is not None:
             channels.append((instance, channel))
     muted = frozenset(
@@ -189,7 +205,7 @@ def _routing_settings(read: _Reader) -> RoutingSettings:
     )
     return RoutingSettings(
         channels=tuple(channels),
-        default_channel_id=read.channel_id("KGSM_DEFAULT_CHANNEL_ID", read.text("KGSM_DEFAULT_CHANNEL_ID")),
+        default_channel_id=read.snowflake("KGSM_DEFAULT_CHANNEL_ID", read.text("KGSM_DEFAULT_CHANNEL_ID")),
         muted=muted,
     )
 
@@ -209,6 +225,7 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         socket=_socket_settings(read),
         discord=_discord_settings(read),
         routing=_routing_settings(read),
+        store=_store_settings(read),
         log_level=read.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
     )
     if read.problems:

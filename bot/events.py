@@ -44,11 +44,12 @@ class EventRefused(ValueError):
         self.detail = detail
 
 
-def _freeze(value: Any) -> Any:
+def freeze(value: Any) -> Any:
+    """A read-only copy of decoded JSON: mappings become read-only, lists become tuples."""
     if isinstance(value, Mapping):
-        return MappingProxyType({key: _freeze(item) for key, item in value.items()})
+        return MappingProxyType({key: freeze(item) for key, item in value.items()})
     if isinstance(value, list | tuple):
-        return tuple(_freeze(item) for item in value)
+        return tuple(freeze(item) for item in value)
     return value
 
 
@@ -167,7 +168,7 @@ def parse_event(document: Any, *, received_at: datetime | None = None, source: s
     return Event(
         id=event_id or _stable_id(document, timestamp is not None, received),
         type=event_type.strip().replace("-", "_"),
-        data=_freeze(data),
+        data=freeze(data),
         timestamp=timestamp or received,
         received_at=received,
         instance=_text(data.get("InstanceName") or data.get("InstanceId") or data.get("Instance")),

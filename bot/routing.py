@@ -2,55 +2,152 @@
 
 `KGSM_CHANNELS` maps instances to channels (an instance may appear several times to post to several
 channels); `KGSM_DEFAULT_CHANNEL_ID` takes everything else, blueprint events included. `KGSM_MUTED_EVENTS`
-names event types or whole families that are received and counted but not posted. An event with neither a
-mapping nor a default is logged once per instance, so a forgotten mapping is visible without flooding logs.
+names event types or whole families that are received and counted but not posted. Rules changed with
+/notify are kept in the store and applied over these settings. An event with neither a mapping nor a
+default is logged once per instance, so a forgotten mapping is visible without flooding logs.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
 
 from bot.config import RoutingSettings
 from bot.events import Event
 
 log = logging.getLogger(__name__)
 
+EVERY_INSTANCE = ""
+
+
+@dataclass(frozen=True)
+class ChannelRule:
+    instance: str
+    channel_id: int
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class MuteRule:
+    target: str  # an event type or a family
+    scope: str  # an instance, or EVERY_INSTANCE
+    muted: bool
+
+
+def normalise_target(text: str) -> str:
+    """Event types and families as KGSM spells them: `Instance-Started` → `instance_started`."""
+    return text.strip().replace("-", "_").lower()
+
 
 class Router:
     def __init__(self, settings: RoutingSettings) -> None:
-        self._by_instance: dict[str, list[int]] = defaultdict(list)
+        self._configured: dict[str, list[int]] = {}
         for instance, channel in settings.channels:
-            if channel not in self._by_instance[instance.lower()]:
-                self._by_instance[instance.lower()].append(channel)
+            channels = self._configured.setdefault(instance.lower(), [])
+            if channel not in channels:
+                channels.append(channel)
         self.default_channel_id = settings.default_channel_id
-        self._muted = settings.muted
+        self._configured_mutes = settings.muted
+        self._channel_rules: dict[tuple[str, int], bool] = {}
+        self._mute_rules: dict[tuple[str, str], bool] = {}
         self._reported_unrouted: set[str] = set()
+
+    def load_rules(self, channel_rules: Iterable[ChannelRule], mute_rules: Iterable[MuteRule]) -> None:
+        for rule in channel_rules:
+            self._channel_rules[(rule.instance.lower(), rule.channel_id)] = rule.enabled
+        for mute in mute_rules:
+            self._mute_rules[(mute.target, mute.scope.lower())] = mute.muted
+
+    # ------------------------------------------------------------------------------------------ channels
+
+    def channels_of(self, instance: str) -> list[int]:
+        """The channels an instance posts to: its configured ones, plus /notify bindings, minus unbindings."""
+        key = instance.lower()
+        channels = [c for c in self._configured.get(key, []) if self._channel_rules.get((key, c), True)]
+        channels += [c for (name, c), on in self._channel_rules.items() if name == key and on and c not in channels]
+        return channels
+
+    def bind(self, instance: str, channel_id: int) -> ChannelRule:
+        self._channel_rules[(instance.lower(), channel_id)] = True
+        self._reported_unrouted.discard(instance)
+        return ChannelRule(instance.lower(), channel_id, True)
+
+    def unbind(self, instance: str, channel_id: int | None = None) -> list[ChannelRule]:
+        """Stop posting `instance` to one channel, or to every channel it has; returns the rules to keep."""
+        targets = [channel_id] if channel_id is not None else self.channels_of(instance)
+        rules = [ChannelRule(instance.lower(), channel, False) for channel in targets]
+        for rule in rules:
+            self._channel_rules[(rule.instance, rule.channel_id)] = False
+        return rules
+
+    @property
+    def instances_with_channels(self) -> list[str]:
+        names = set(self._configured) | {name for (name, _), on in self._channel_rules.items() if on}
+        return sorted(name for name in names if self.channels_of(name))
 
     @property
     def channel_ids(self) -> set[int]:
-        """Every channel the settings name, for the start-up summary."""
-        ids = {channel for channels in self._by_instance.values() for channel in channels}
+        """Every channel events may go to, for the start-up summary."""
+        ids = {channel for name in self.instances_with_channels for channel in self.channels_of(name)}
         if self.default_channel_id is not None:
             ids.add(self.default_channel_id)
         return ids
 
     def describe(self) -> str:
         """One line for the start-up log: where each instance posts."""
-        parts = [f"{name}→{','.join(map(str, chans))}" for name, chans in sorted(self._by_instance.items())]
+        parts = [f"{name}→{','.join(map(str, self.channels_of(name)))}" for name in self.instances_with_channels]
         parts.append(f"everything else→{self.default_channel_id or 'nowhere (no KGSM_DEFAULT_CHANNEL_ID)'}")
         return "; ".join(parts)
 
+    # ------------------------------------------------------------------------------------------ mutes
+
+    def set_mute(self, target: str, instance: str | None, muted: bool) -> MuteRule:
+        rule = MuteRule(normalise_target(target), (instance or EVERY_INSTANCE).lower(), muted)
+        self._mute_rules[(rule.target, rule.scope)] = muted
+        return rule
+
+    def _mute_decision(self, target: str, scope: str) -> bool | None:
+        rule = self._mute_rules.get((target, scope))
+        if rule is not None:
+            return rule
+        if scope == EVERY_INSTANCE and target in self._configured_mutes:
+            return True
+        return None
+
     def is_muted(self, event: Event) -> bool:
-        return event.type in self._muted or event.family.value in self._muted
+        """The most specific rule wins: instance and type, instance and family, type, family."""
+        scopes = [event.instance.lower()] if event.instance else []
+        for scope in [*scopes, EVERY_INSTANCE]:
+            for target in (event.type, event.family.value):
+                decision = self._mute_decision(target, scope)
+                if decision is not None:
+                    return decision
+        return False
+
+    def muted_summary(self) -> list[str]:
+        """Readable mutes in force, for /notify show."""
+        shown = [
+            f"`{target}` everywhere"
+            for target in sorted(self._configured_mutes)
+            if self._mute_rules.get((target, EVERY_INSTANCE), True)
+        ]
+        for (target, scope), muted in sorted(self._mute_rules.items()):
+            if muted and not (scope == EVERY_INSTANCE and target in self._configured_mutes):
+                shown.append(f"`{target}` " + (f"for {scope}" if scope else "everywhere"))
+            elif not muted and scope:
+                shown.append(f"`{target}` unmuted for {scope}")
+        return shown
+
+    # ------------------------------------------------------------------------------------------ routing
 
     def channels_for(self, event: Event) -> list[int]:
         """The channels that should show `event`; empty when it is muted or has nowhere to go."""
         if self.is_muted(event):
             return []
-        mapped = self._by_instance.get(event.instance.lower()) if event.instance else None
+        mapped = self.channels_of(event.instance) if event.instance else []
         if mapped:
-            return list(mapped)
+            return mapped
         if self.default_channel_id is not None:
             return [self.default_channel_id]
         if event.subject not in self._reported_unrouted:

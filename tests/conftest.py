@@ -119,6 +119,8 @@ async def start_bot(fake: FakeDiscord, short_dir: Path) -> AsyncIterator[StartBo
                 "DISCORD_API_BASE": fake.api_base,
                 "DISCORD_GATEWAY_URL": fake.gateway_url,
                 "KGSM_SOCKET_PATH": str(short_dir / "kgsm.sock"),
+                "BOT_DATA_DIR": str(short_dir / "data"),
+                "KGSM_HISTORY_DAYS": "36500",  # the fixtures are from 2024 to 2026: keep them
                 "KGSM_READ_TIMEOUT": "2",
                 **env,
             },
@@ -135,4 +137,5 @@ async def start_bot(fake: FakeDiscord, short_dir: Path) -> AsyncIterator[StartBo
 
     yield start
     for live in running:
-        await live.stop()
+        if not live.bot.is_closed():
+            await live.stop()

@@ -1,0 +1,285 @@
+"""The bot's memory: SQLite (through aiosqlite, so queries never block the event loop) in `BOT_DATA_DIR`.
+
+Every accepted event is written here before it is dispatched (see `bot.recorder`), keyed by its event id
+so the same event from two sources, or twice from one, is stored once. /notify rules and small facts
+(the command tree's hash, message ids) live here too, so they survive restarts.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.events import Event, freeze
+
+log = logging.getLogger(__name__)
+
+DATABASE_NAME = "kgsm-bot.sqlite3"
+_EVENT_COLUMNS = (
+    "id, type, family, instance, blueprint, host, actor, origin, producer_version, envelope_version, summary, "
+    "source, timestamp, received_at, data"
+)
+
+
+class StoreError(Exception):
+    """The data directory or database cannot be used; the message says what to fix."""
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    seq: int
+    event: Event
+
+
+def _migrations() -> list[tuple[int, str]]:
+    """(number, sql) of every `NNNN_name.sql` file in `bot/migrations`, in order."""
+    found = []
+    for entry in resources.files("bot.migrations").iterdir():
+        name = entry.name
+        if name.endswith(".sql") and name[:4].isdigit():
+            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _timestamp(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+def _moment(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _row(event: Event) -> tuple[Any, ...]:
+    return (
+        event.id,
+        event.type,
+        event.family.value,
+        event.instance,
+        event.blueprint,
+        event.host,
+        event.actor,
+        event.origin,
+        event.producer_version,
+        event.envelope_version,
+        event.summary,
+        event.source,
+        _timestamp(event.timestamp),
+        _timestamp(event.received_at),
+        json.dumps(event.data, default=_plain, ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+def _plain(value: Any) -> Any:
+    """JSON for the read-only containers of an event's Data."""
+    if isinstance(value, tuple):
+        return list(value)
+    return dict(value)
+
+
+def _event(row: sqlite3.Row) -> StoredEvent:
+    event = Event(
+        id=row["id"],
+        type=row["type"],
+        data=freeze(json.loads(row["data"])),
+        timestamp=_moment(row["timestamp"]),
+        received_at=_moment(row["received_at"]),
+        instance=row["instance"],
+        blueprint=row["blueprint"],
+        host=row["host"],
+        actor=row["actor"],
+        origin=row["origin"],
+        producer_version=row["producer_version"],
+        envelope_version=row["envelope_version"],
+        summary=row["summary"],
+        source=row["source"],
+    )
+    return StoredEvent(row["seq"], event)
+
+
+class Store:
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / DATABASE_NAME
+        self._db: aiosqlite.Connection | None = None
+
+    @property
+    def db(self) -> aiosqlite.Connection:
+        if self._db is None:
+            raise RuntimeError("the store is not open")
+        return self._db
+
+    async def open(self) -> None:
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = await aiosqlite.connect(self.path)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreError(f"BOT_DATA_DIR: cannot open {self.path}: {exc}") from exc
+        self._db.row_factory = sqlite3.Row
+        await self._db.execute("PRAGMA journal_mode=WAL")
+        await self._db.execute("PRAGMA synchronous=NORMAL")
+        await self._migrate()
+
+    async def close(self) -> None:
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+
+    async def _migrate(self) -> None:
+        async with self.db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        current = row[0] if row else 0
+        for number, sql in _migrations():
+            if number <= current:
+                continue
+            log.info("applying database migration %04d", number)
+            await self.db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+    async def schema_version(self) -> int:
+        async with self.db.execute("PRAGMA user_version") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    # ---------------------------------------------------------------------------------------------- events
+
+    async def insert_events(self, events: Sequence[Event]) -> list[bool]:
+        """Store a batch in one transaction; returns, per event, whether it was new (not a duplicate id)."""
+        if not events:
+            return []
+        ids = [event.id for event in events]
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            async with self.db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk) as cursor:
+                known.update(row[0] for row in await cursor.fetchall())
+        fresh: list[bool] = []
+        rows = []
+        for event in events:
+            is_new = event.id not in known
+            fresh.append(is_new)
+            if is_new:
+                known.add(event.id)
+                rows.append(_row(event))
+        if rows:
+            marks = ",".join("?" * len(rows[0]))
+            await self.db.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({marks})", rows)
+            await self.db.commit()
+        return fresh
+
+    async def count_events(self) -> int:
+        async with self.db.execute("SELECT COUNT(*) FROM events") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    async def events_page(
+        self,
+        *,
+        instance: str | None = None,
+        types: Collection[str] | None = None,
+        family: str | None = None,
+        before_seq: int | None = None,
+        limit: int = 10,
+    ) -> list[StoredEvent]:
+        """The newest events matching the filters, newest first, older than `before_seq` when given."""
+        clauses, params = self._filters(instance=instance, types=types, family=family)
+        if before_seq is not None:
+            clauses.append("seq < ?")
+            params.append(before_seq)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        query = f"SELECT seq, {_EVENT_COLUMNS} FROM events {where} ORDER BY seq DESC LIMIT ?"
+        async with self.db.execute(query, [*params, limit]) as cursor:
+            return [_event(row) for row in await cursor.fetchall()]
+
+    async def count_matching(
+        self, *, instance: str | None = None, types: Collection[str] | None = None, family: str | None = None
+    ) -> int:
+        clauses, params = self._filters(instance=instance, types=types, family=family)
+        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+        async with self.db.execute(f"SELECT COUNT(*) FROM events {where}", params) as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
+
+    @staticmethod
+    def _filters(
+        *, instance: str | None, types: Collection[str] | None, family: str | None
+    ) -> tuple[list[str], list[Any]]:
+        clauses: list[str] = []
+        params: list[Any] = []
+        if instance is not None:
+            clauses.append("instance = ? COLLATE NOCASE")
+            params.append(instance)
+        if types:
+            clauses.append(f"type IN ({','.join('?' * len(types))})")
+            params.extend(types)
+        if family is not None:
+            clauses.append("family = ?")
+            params.append(family)
+        return clauses, params
+
+    async def all_events(self) -> AsyncIterator[Event]:
+        """Every stored event in arrival order (to rebuild state at start-up)."""
+        async with self.db.execute(f"SELECT seq, {_EVENT_COLUMNS} FROM events ORDER BY seq") as cursor:
+            async for row in cursor:
+                yield _event(row).event
+
+    async def distinct(self, column: str) -> list[str]:
+        """Distinct non-null values of one of the filterable columns, sorted."""
+        if column not in ("instance", "type", "host", "producer_version"):
+            raise ValueError(column)
+        query = f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL ORDER BY {column}"
+        async with self.db.execute(query) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
+
+    async def prune(self, older_than: datetime) -> int:
+        """Delete events whose own time is before `older_than`; returns how many."""
+        cursor = await self.db.execute("DELETE FROM events WHERE timestamp < ?", (_timestamp(older_than),))
+        await self.db.commit()
+        return cursor.rowcount
+
+    # ---------------------------------------------------------------------------------------------- rules
+
+    async def channel_rules(self) -> list[tuple[str, int, bool]]:
+        async with self.db.execute("SELECT instance, channel_id, enabled FROM channel_rules") as cursor:
+            return [(row[0], int(row[1]), bool(row[2])) for row in await cursor.fetchall()]
+
+    async def set_channel_rules(self, rules: Iterable[tuple[str, int, bool]]) -> None:
+        await self.db.executemany(
+            "INSERT INTO channel_rules (instance, channel_id, enabled) VALUES (?, ?, ?) "
+            "ON CONFLICT (instance, channel_id) DO UPDATE SET enabled = excluded.enabled",
+            [(instance, channel, int(enabled)) for instance, channel, enabled in rules],
+        )
+        await self.db.commit()
+
+    async def mute_rules(self) -> list[tuple[str, str, bool]]:
+        async with self.db.execute("SELECT target, scope, muted FROM mute_rules") as cursor:
+            return [(row[0], row[1], bool(row[2])) for row in await cursor.fetchall()]
+
+    async def set_mute_rule(self, target: str, scope: str, muted: bool) -> None:
+        await self.db.execute(
+            "INSERT INTO mute_rules (target, scope, muted) VALUES (?, ?, ?) "
+            "ON CONFLICT (target, scope) DO UPDATE SET muted = excluded.muted",
+            (target, scope, int(muted)),
+        )
+        await self.db.commit()
+
+    # ---------------------------------------------------------------------------------------------- facts
+
+    async def get_fact(self, key: str) -> str | None:
+        async with self.db.execute("SELECT value FROM facts WHERE key = ?", (key,)) as cursor:
+            row = await cursor.fetchone()
+        return str(row[0]) if row else None
+
+    async def set_fact(self, key: str, value: str) -> None:
+        await self.db.execute(
+            "INSERT INTO facts (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+            (key, value),
+        )
+        await self.db.commit()
