@@ -15,12 +15,16 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
+from bot.board import StatusBoard
 from bot.config import DiscordSettings, Settings, SocketSettings
 from bot.console import ConsolePoster
-from bot.delivery import Delivery, DiscordPoster
+from bot.delivery import Deliverer, DiscordPoster, embed_json
 from bot.dispatch import Renderers
 from bot.events import Event
 from bot.intake import Intake
+from bot.notifier import Notifier
+from bot.outbox import Outbox
+from bot.presence import Presence
 from bot.recorder import Recorder
 from bot.routing import ChannelRule, MuteRule, Router
 from bot.sources.socket_client import SocketClientSource
@@ -43,6 +47,7 @@ EXTENSIONS = (
     "cogs.config",
     "cogs.blueprint",
     "cogs.other",
+    "cogs.operations",
     "cogs.history",
     "cogs.status",
     "cogs.notify",
@@ -87,11 +92,28 @@ class KGSMBot(commands.Bot):
         self.store = Store(settings.store.data_dir)
         self.states = StateBook()
         self.seen_types: set[str] = set()
-        self.recorder = Recorder(self.store, self.handle_event)
+        self.recorder = Recorder(self.store, self.handle_event, self._after_batch)
         self.intake = Intake(self.accept, self.stats)
         self.source = make_source(settings.socket, self.intake)
         self.console = ConsolePoster()
-        self.delivery = Delivery(self.console if self.dry_run else DiscordPoster(self), self._wait_ready)
+        self.outbox = Outbox(self.store)
+        self.delivery = Deliverer(
+            self.console if self.dry_run else DiscordPoster(self),
+            self.outbox,
+            lambda run: embed_json(self.renderers.render_run(run)),
+            self._wait_ready,
+            settings.routing.default_channel_id,
+        )
+        self.notifier = Notifier(self.outbox, self.delivery, self.renderers.render)
+        status_channel = settings.routing.status_channel_id
+        self.board = (
+            StatusBoard(
+                status_channel, self.delivery, self.store, self.states, self.renderers.render_overview, self._wait_ready
+            )
+            if status_channel
+            else None
+        )
+        self.presence = None if self.dry_run else Presence(self, self.states)
         self.tree.error(self._on_command_error)
         self._pruner: asyncio.Task[None] | None = None
         self._services_started = False
@@ -114,7 +136,12 @@ class KGSMBot(commands.Bot):
         )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        await self.notifier.restore()
         self.recorder.start()
+        if self.board is not None:
+            self.board.start()
+        if self.presence is not None:
+            self.presence.start()
         await self.source.start()
         self._pruner = asyncio.create_task(self._prune_periodically(), name="prune")
         self._services_started = True
@@ -138,17 +165,19 @@ class KGSMBot(commands.Bot):
         await self.recorder.submit(event)
 
     async def handle_event(self, event: Event) -> None:
-        """A new, stored event: update the instance's state and post it where it belongs."""
-        self.states.apply(event)
+        """A new, stored event: update the instance's state and record its deliveries."""
+        if self.states.apply(event) is not None and self.board is not None:
+            self.board.changed()
         self.seen_types.add(event.type)
         channels = self.router.channels_for(event)
-        if not channels and not (self.dry_run and not self.router.is_muted(event)):
-            return
-        embed = self.renderers.render(event)
-        if not channels:
-            self.console.show("no channel (set KGSM_DEFAULT_CHANNEL_ID or KGSM_CHANNELS)", [embed])
-        for channel_id in channels:
-            self.delivery.submit(channel_id, embed)
+        if not channels and self.dry_run and not self.router.is_muted(event):
+            self.console.show(
+                "no channel (set KGSM_DEFAULT_CHANNEL_ID or KGSM_CHANNELS)", [self.renderers.render(event)]
+            )
+        await self.notifier.notify(event, channels)
+
+    async def _after_batch(self) -> None:
+        await self.notifier.commit()
 
     async def _prune_periodically(self) -> None:
         while True:
@@ -179,6 +208,8 @@ class KGSMBot(commands.Bot):
                 self._pruner.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await self._pruner
-            await self.delivery.stop()
+            for component in (self.board, self.presence, self.delivery):
+                if component is not None:
+                    await component.stop()
             await self.store.close()
         await super().close()

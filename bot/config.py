@@ -60,6 +60,7 @@ class RoutingSettings:
     channels: tuple[tuple[str, int], ...] = ()
     default_channel_id: int | None = None
     muted: frozenset[str] = frozenset()
+    status_channel_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,7 @@ def _routing_settings(read: _Reader) -> RoutingSettings:
         channels=tuple(channels),
         default_channel_id=read.snowflake("KGSM_DEFAULT_CHANNEL_ID", read.text("KGSM_DEFAULT_CHANNEL_ID")),
         muted=muted,
+        status_channel_id=read.snowflake("KGSM_STATUS_CHANNEL_ID", read.text("KGSM_STATUS_CHANNEL_ID")),
     )
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from typing import TextIO
+from typing import Any, TextIO
 
 import discord
 
@@ -27,15 +27,22 @@ def format_embed(embed: discord.Embed, target: str) -> str:
 
 
 class ConsolePoster:
-    """Stands in for Discord when there is no token."""
+    """Stands in for Discord when there is no token: prints what would be posted or edited."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self._stream = stream
+        self._next_id = 0
 
     def show(self, target: str, embeds: list[discord.Embed]) -> None:
         stream = self._stream or sys.stdout
         for embed in embeds:
             print(format_embed(embed, target), file=stream, flush=True)
 
-    async def post(self, channel_id: int, embeds: list[discord.Embed]) -> None:
-        self.show(f"channel {channel_id}", embeds)
+    async def post(self, channel_id: int, embeds: list[dict[str, Any]], nonce: str) -> int:
+        self.show(f"channel {channel_id}", [discord.Embed.from_dict(embed) for embed in embeds])
+        self._next_id += 1
+        return self._next_id
+
+    async def edit(self, channel_id: int, message_id: int, embeds: list[dict[str, Any]]) -> None:
+        target = f"channel {channel_id} (edit of message {message_id})"
+        self.show(target, [discord.Embed.from_dict(embed) for embed in embeds])

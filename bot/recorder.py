@@ -24,12 +24,14 @@ MAX_BATCH = 500
 MAX_QUEUED = 10_000
 
 Dispatch = Callable[[Event], Awaitable[None]]
+AfterBatch = Callable[[], Awaitable[None]]
 
 
 class Recorder:
-    def __init__(self, store: Store, dispatch: Dispatch) -> None:
+    def __init__(self, store: Store, dispatch: Dispatch, after_batch: AfterBatch) -> None:
         self._store = store
         self._dispatch = dispatch
+        self._after_batch = after_batch
         self._queue: asyncio.Queue[tuple[Event, asyncio.Future[bool]]] = asyncio.Queue(MAX_QUEUED)
         self._task: asyncio.Task[None] | None = None
         self.duplicates = 0
@@ -92,3 +94,7 @@ class Recorder:
                 log.debug("duplicate event %s (%s) ignored", event.id, event.type)
             if not stored.done():
                 stored.set_result(is_new)
+        try:
+            await self._after_batch()
+        except Exception:
+            log.exception("finishing a batch of %d events failed", len(batch))

@@ -7,6 +7,8 @@ so the same event from two sources, or twice from one, is stored once. /notify r
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import logging
 import sqlite3
@@ -109,12 +111,21 @@ class Store:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / DATABASE_NAME
         self._db: aiosqlite.Connection | None = None
+        # One conversation with the database at a time: aiosqlite serialises single calls, but a cursor
+        # still being read (or a RETURNING insert) must not meet another task's COMMIT.
+        self._lock = asyncio.Lock()
 
     @property
     def db(self) -> aiosqlite.Connection:
         if self._db is None:
             raise RuntimeError("the store is not open")
         return self._db
+
+    @contextlib.asynccontextmanager
+    async def session(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection, for one sequence of statements that no other task may interleave with."""
+        async with self._lock:
+            yield self.db
 
     async def open(self) -> None:
         try:
@@ -143,41 +154,44 @@ class Store:
             await self.db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
 
     async def schema_version(self) -> int:
-        async with self.db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        async with self.session() as db:
+            async with db.execute("PRAGMA user_version") as cursor:
+                row = await cursor.fetchone()
+            return int(row[0]) if row else 0
 
     # ---------------------------------------------------------------------------------------------- events
 
     async def insert_events(self, events: Sequence[Event]) -> list[bool]:
         """Store a batch in one transaction; returns, per event, whether it was new (not a duplicate id)."""
-        if not events:
-            return []
-        ids = [event.id for event in events]
-        known: set[str] = set()
-        for start in range(0, len(ids), 500):
-            chunk = ids[start : start + 500]
-            marks = ",".join("?" * len(chunk))
-            async with self.db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk) as cursor:
-                known.update(row[0] for row in await cursor.fetchall())
-        fresh: list[bool] = []
-        rows = []
-        for event in events:
-            is_new = event.id not in known
-            fresh.append(is_new)
-            if is_new:
-                known.add(event.id)
-                rows.append(_row(event))
-        if rows:
-            marks = ",".join("?" * len(rows[0]))
-            await self.db.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({marks})", rows)
-            await self.db.commit()
-        return fresh
+        async with self.session() as db:
+            if not events:
+                return []
+            ids = [event.id for event in events]
+            known: set[str] = set()
+            for start in range(0, len(ids), 500):
+                chunk = ids[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                async with db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk) as cursor:
+                    known.update(row[0] for row in await cursor.fetchall())
+            fresh: list[bool] = []
+            rows = []
+            for event in events:
+                is_new = event.id not in known
+                fresh.append(is_new)
+                if is_new:
+                    known.add(event.id)
+                    rows.append(_row(event))
+            if rows:
+                marks = ",".join("?" * len(rows[0]))
+                await db.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({marks})", rows)
+                await db.commit()
+            return fresh
 
     async def count_events(self) -> int:
-        async with self.db.execute("SELECT COUNT(*) FROM events") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        async with self.session() as db:
+            async with db.execute("SELECT COUNT(*) FROM events") as cursor:
+                row = await cursor.fetchone()
+            return int(row[0]) if row else 0
 
     async def events_page(
         self,
@@ -189,23 +203,25 @@ class Store:
         limit: int = 10,
     ) -> list[StoredEvent]:
         """The newest events matching the filters, newest first, older than `before_seq` when given."""
-        clauses, params = self._filters(instance=instance, types=types, family=family)
-        if before_seq is not None:
-            clauses.append("seq < ?")
-            params.append(before_seq)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        query = f"SELECT seq, {_EVENT_COLUMNS} FROM events {where} ORDER BY seq DESC LIMIT ?"
-        async with self.db.execute(query, [*params, limit]) as cursor:
-            return [_event(row) for row in await cursor.fetchall()]
+        async with self.session() as db:
+            clauses, params = self._filters(instance=instance, types=types, family=family)
+            if before_seq is not None:
+                clauses.append("seq < ?")
+                params.append(before_seq)
+            where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+            query = f"SELECT seq, {_EVENT_COLUMNS} FROM events {where} ORDER BY seq DESC LIMIT ?"
+            async with db.execute(query, [*params, limit]) as cursor:
+                return [_event(row) for row in await cursor.fetchall()]
 
     async def count_matching(
         self, *, instance: str | None = None, types: Collection[str] | None = None, family: str | None = None
     ) -> int:
-        clauses, params = self._filters(instance=instance, types=types, family=family)
-        where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-        async with self.db.execute(f"SELECT COUNT(*) FROM events {where}", params) as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        async with self.session() as db:
+            clauses, params = self._filters(instance=instance, types=types, family=family)
+            where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+            async with db.execute(f"SELECT COUNT(*) FROM events {where}", params) as cursor:
+                row = await cursor.fetchone()
+            return int(row[0]) if row else 0
 
     @staticmethod
     def _filters(
@@ -226,60 +242,68 @@ class Store:
 
     async def all_events(self) -> AsyncIterator[Event]:
         """Every stored event in arrival order (to rebuild state at start-up)."""
-        async with self.db.execute(f"SELECT seq, {_EVENT_COLUMNS} FROM events ORDER BY seq") as cursor:
+        query = f"SELECT seq, {_EVENT_COLUMNS} FROM events ORDER BY seq"
+        async with self.session() as db, db.execute(query) as cursor:
             async for row in cursor:
                 yield _event(row).event
 
     async def distinct(self, column: str) -> list[str]:
         """Distinct non-null values of one of the filterable columns, sorted."""
-        if column not in ("instance", "type", "host", "producer_version"):
-            raise ValueError(column)
-        query = f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL ORDER BY {column}"
-        async with self.db.execute(query) as cursor:
-            return [row[0] for row in await cursor.fetchall()]
+        async with self.session() as db:
+            if column not in ("instance", "type", "host", "producer_version"):
+                raise ValueError(column)
+            query = f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL ORDER BY {column}"
+            async with db.execute(query) as cursor:
+                return [row[0] for row in await cursor.fetchall()]
 
     async def prune(self, older_than: datetime) -> int:
         """Delete events whose own time is before `older_than`; returns how many."""
-        cursor = await self.db.execute("DELETE FROM events WHERE timestamp < ?", (_timestamp(older_than),))
-        await self.db.commit()
-        return cursor.rowcount
+        async with self.session() as db:
+            cursor = await db.execute("DELETE FROM events WHERE timestamp < ?", (_timestamp(older_than),))
+            await db.commit()
+            return cursor.rowcount
 
     # ---------------------------------------------------------------------------------------------- rules
 
     async def channel_rules(self) -> list[tuple[str, int, bool]]:
-        async with self.db.execute("SELECT instance, channel_id, enabled FROM channel_rules") as cursor:
+        query = "SELECT instance, channel_id, enabled FROM channel_rules"
+        async with self.session() as db, db.execute(query) as cursor:
             return [(row[0], int(row[1]), bool(row[2])) for row in await cursor.fetchall()]
 
     async def set_channel_rules(self, rules: Iterable[tuple[str, int, bool]]) -> None:
-        await self.db.executemany(
-            "INSERT INTO channel_rules (instance, channel_id, enabled) VALUES (?, ?, ?) "
-            "ON CONFLICT (instance, channel_id) DO UPDATE SET enabled = excluded.enabled",
-            [(instance, channel, int(enabled)) for instance, channel, enabled in rules],
-        )
-        await self.db.commit()
+        async with self.session() as db:
+            await db.executemany(
+                "INSERT INTO channel_rules (instance, channel_id, enabled) VALUES (?, ?, ?) "
+                "ON CONFLICT (instance, channel_id) DO UPDATE SET enabled = excluded.enabled",
+                [(instance, channel, int(enabled)) for instance, channel, enabled in rules],
+            )
+            await db.commit()
 
     async def mute_rules(self) -> list[tuple[str, str, bool]]:
-        async with self.db.execute("SELECT target, scope, muted FROM mute_rules") as cursor:
+        async with self.session() as db, db.execute("SELECT target, scope, muted FROM mute_rules") as cursor:
             return [(row[0], row[1], bool(row[2])) for row in await cursor.fetchall()]
 
     async def set_mute_rule(self, target: str, scope: str, muted: bool) -> None:
-        await self.db.execute(
-            "INSERT INTO mute_rules (target, scope, muted) VALUES (?, ?, ?) "
-            "ON CONFLICT (target, scope) DO UPDATE SET muted = excluded.muted",
-            (target, scope, int(muted)),
-        )
-        await self.db.commit()
+        async with self.session() as db:
+            await db.execute(
+                "INSERT INTO mute_rules (target, scope, muted) VALUES (?, ?, ?) "
+                "ON CONFLICT (target, scope) DO UPDATE SET muted = excluded.muted",
+                (target, scope, int(muted)),
+            )
+            await db.commit()
 
     # ---------------------------------------------------------------------------------------------- facts
 
     async def get_fact(self, key: str) -> str | None:
-        async with self.db.execute("SELECT value FROM facts WHERE key = ?", (key,)) as cursor:
-            row = await cursor.fetchone()
-        return str(row[0]) if row else None
+        async with self.session() as db:
+            async with db.execute("SELECT value FROM facts WHERE key = ?", (key,)) as cursor:
+                row = await cursor.fetchone()
+            return str(row[0]) if row else None
 
     async def set_fact(self, key: str, value: str) -> None:
-        await self.db.execute(
-            "INSERT INTO facts (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-            (key, value),
-        )
-        await self.db.commit()
+        async with self.session() as db:
+            await db.execute(
+                "INSERT INTO facts (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )
+            await db.commit()

@@ -8,7 +8,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.state import State
+from bot.state import InstanceState, State
 from cogs.utils.choices import instance_choices, known_instance
 from cogs.utils.lines import event_line, relative, state_line
 from cogs.utils.text import safe, truncate
@@ -25,9 +25,31 @@ STATE_COLOURS = {
 }
 
 
+def overview(states: list[InstanceState]) -> discord.Embed:
+    """Every server with its state emoji, version and last change; grouped by host when there are several."""
+    up = sum(state.is_up for state in states)
+    embed = discord.Embed(title=f"Servers — {up} of {len(states)} up", colour=discord.Colour.blurple())
+    hosts = sorted({state.host or "" for state in states})
+    if len(hosts) > 1:
+        for host in hosts[:25]:
+            lines = [state_line(state) for state in states if (state.host or "") == host]
+            embed.add_field(name=safe(host or "unknown host"), value=truncate("\n".join(lines), 1024), inline=False)
+    else:
+        embed.description = truncate("\n".join(state_line(state) for state in states), 4096)
+    if not states:
+        embed.description = "No server has reported an event yet."
+    return embed
+
+
 class Status(commands.Cog):
     def __init__(self, bot: KGSMBot) -> None:
         self.bot = bot
+
+    async def cog_load(self) -> None:
+        self.bot.renderers.overview = overview
+
+    async def cog_unload(self) -> None:
+        self.bot.renderers.overview = None
 
     async def one(self, name: str) -> discord.Embed:
         state = self.bot.states.get(name)
@@ -49,27 +71,12 @@ class Status(commands.Cog):
         )
         return embed
 
-    def every(self) -> discord.Embed:
-        states = self.bot.states.all()
-        up = sum(state.is_up for state in states)
-        embed = discord.Embed(title=f"Servers — {up} of {len(states)} up", colour=discord.Colour.blurple())
-        hosts = sorted({state.host or "" for state in states})
-        if len(hosts) > 1:
-            for host in hosts:
-                lines = [state_line(state) for state in states if (state.host or "") == host]
-                embed.add_field(name=safe(host or "unknown host"), value=truncate("\n".join(lines), 1024), inline=False)
-        else:
-            embed.description = truncate("\n".join(state_line(state) for state in states), 4096)
-        if not states:
-            embed.description = "No server has reported an event yet."
-        return embed
-
     @app_commands.command(name="status", description="What a server, or every server, is doing now")
     @app_commands.describe(instance="One server (leave empty for all)", public="Show the answer to everyone")
     async def status(
         self, interaction: discord.Interaction[Any], instance: str | None = None, public: bool = False
     ) -> None:
-        embed = await self.one(known_instance(self.bot, instance)) if instance else self.every()
+        embed = await self.one(known_instance(self.bot, instance)) if instance else overview(self.bot.states.all())
         await interaction.response.send_message(embed=embed, ephemeral=not public)
 
     @status.autocomplete("instance")

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from bot.bot import KGSMBot
-from bot.catalogue import CATALOGUE, kind_of
+from bot.catalogue import CATALOGUE, Severity, kind_of
 from bot.config import load_settings
+from bot.operations import OPERATIONS
 from cogs.utils.embeds import COLOURS
 from tests.conftest import (
     CHANNEL_A,
@@ -30,6 +31,7 @@ from tests.helpers import FIXTURES, pretty, socat_send, started
 JOURNAL = [json.loads(line) for line in (FIXTURES / "journal" / "2026-08-14.ndjson").read_text().splitlines()]
 # One KGSM payload per catalogued type (the journal holds every type KGSM has emitted).
 PAYLOADS = {document["EventType"]: document for document in JOURNAL if document.get("V") == 1}
+RUN_STARTS = {kind.start for kind in OPERATIONS.values()}
 
 
 def fragments_that_matter(data: dict[str, Any]) -> list[str]:
@@ -76,8 +78,13 @@ async def test_every_event_type_arrives_as_an_embed_in_its_channel(
     kind = kind_of(event_type)
     subject = payload["Data"].get("InstanceName") or payload["Data"]["BlueprintName"]
     assert subject in embed["title"]
-    assert kind.label in embed["title"]
-    assert embed["color"] == COLOURS[kind.severity].value
+    if event_type in RUN_STARTS:
+        # The first step of an operation opens its live message: a checklist with this step done.
+        assert f"✅ {kind.label}" in embed["description"]
+        assert embed["color"] == COLOURS[Severity.PROGRESS].value
+    else:
+        assert kind.label in embed["title"]
+        assert embed["color"] == COLOURS[kind.severity].value
     assert embed["timestamp"].startswith(payload["Timestamp"][:19])
     text = embed_text(embed)
     for fragment in fragments_that_matter(payload["Data"]):
@@ -133,21 +140,34 @@ async def test_unmapped_without_default_is_logged_once_and_not_posted(
     assert sum("no channel for factorio" in r.getMessage() for r in caplog.records) == 1
 
 
+def embeds_in(fake: FakeDiscord, channel: int) -> list[dict[str, Any]]:
+    return [embed for message in fake.messages(channel) for embed in message["embeds"]]
+
+
 @pytest.mark.parametrize("broken", [GONE_CHANNEL, FORBIDDEN_CHANNEL])
 async def test_a_missing_channel_is_reported_once_and_blocks_no_other(
     fake: FakeDiscord, start_bot: StartBot, caplog: pytest.LogCaptureFixture, broken: int
 ) -> None:
-    live = await start_bot(KGSM_CHANNELS=f"factorio={broken},valheim={CHANNEL_B}")
+    live = await start_bot(
+        KGSM_CHANNELS=f"factorio={broken},valheim={CHANNEL_B}", KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL)
+    )
     with caplog.at_level(logging.WARNING):
         for n in range(3):
             await socat_send(live.socket_path, pretty(started("factorio", Round=str(n))))
         for n in range(3):
             await socat_send(live.socket_path, pretty(started("valheim", Round=str(n))))
-        await fake.wait_for_messages(CHANNEL_B, count=3)
-        await fake.wait_for(lambda: len(fake.posts(broken)) == 3)
+        await fake.wait_for(lambda: len(embeds_in(fake, CHANNEL_B)) == 3)
+        await asyncio.wait_for(live.bot.delivery.drain(), 10)
     reports = [r.getMessage() for r in caplog.records if f"cannot post in channel {broken}" in r.getMessage()]
     assert len(reports) == 1
-    assert live.bot.delivery.stats.failed == 3
+    (notice,) = embeds_in(fake, DEFAULT_CHANNEL)
+    assert f"<#{broken}>" in notice["description"]
+    async with live.bot.store.db.execute(
+        "SELECT status, error FROM deliveries WHERE channel_id = ?", (broken,)
+    ) as cursor:
+        rows = await cursor.fetchall()
+    assert [row[0] for row in rows] == ["failed"] * 3
+    assert all(row[1] for row in rows)
 
 
 @pytest.mark.parametrize("name", ["@everyone", "<@123>", "@here"])

@@ -12,6 +12,8 @@ import pytest
 from bot.events import Event, parse_event
 from bot.store import Store
 
+MIGRATIONS = Path(__file__).resolve().parents[1] / "bot" / "migrations"
+
 
 def make(instance: str, event_type: str = "instance_started", *, second: int = 0, **data: object) -> Event:
     moment = datetime(2026, 8, 14, 12, 0, tzinfo=UTC) + timedelta(seconds=second)
@@ -33,16 +35,17 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
+    newest = max(int(path.name[:4]) for path in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))
     store = Store(tmp_path / "fresh")
     await store.open()
-    assert await store.schema_version() == 1
+    assert await store.schema_version() == newest
     await store.close()
     await store.open()  # a second start applies nothing again
-    assert await store.schema_version() == 1
+    assert await store.schema_version() == newest
     await store.close()
     with sqlite3.connect(store.path) as raw:
         tables = {row[0] for row in raw.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-    assert {"events", "channel_rules", "mute_rules", "facts"} <= tables
+    assert {"events", "channel_rules", "mute_rules", "facts", "deliveries", "runs", "run_messages"} <= tables
 
 
 async def test_the_same_event_id_is_stored_once(store: Store) -> None:

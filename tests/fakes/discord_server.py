@@ -467,6 +467,7 @@ class _FailureRule:
     status: int
     remaining: int | None
     channel_id: int | None
+    lose_response: bool = False  # do the work, then answer the failure (the response "was lost")
 
 
 @dataclass
@@ -1051,13 +1052,31 @@ class FakeDiscord:
             _FailureRule("PATCH", "PATCH /channels/{channel_id}/messages/{message_id}", status, count, channel_id)
         )
 
+    def lose_post_responses(self, status: int = 503, count: int | None = None) -> None:
+        """Create the messages of the next ``count`` POSTs (``None`` = until ``recover()``) but answer
+        ``status``, as if the response was lost on the way back: the client cannot know the message exists.
+        Only ``nonce`` + ``enforce_nonce`` keep a retry from creating a second one."""
+        rule = _FailureRule("POST", "POST /channels/{channel_id}/messages", status, count, None, lose_response=True)
+        self._failures.append(rule)
+
     def recover(self) -> None:
         """Stop all injected failures."""
         self._failures.clear()
 
+    def _maybe_lose_response(self) -> None:
+        for rule in (rule for rule in self._failures if rule.lose_response):
+            if rule.remaining is not None:
+                if rule.remaining <= 0:
+                    continue
+                rule.remaining -= 1
+            self.injected_failures += 1
+            raise _ApiError(_server_error_reply(rule.status))
+
     def _maybe_fail(self, route: str, channel_id: int) -> None:
         for rule in self._failures:
-            if rule.route != route or (rule.channel_id is not None and rule.channel_id != channel_id):
+            if rule.lose_response or rule.route != route:
+                continue
+            if rule.channel_id is not None and rule.channel_id != channel_id:
                 continue
             if rule.remaining is not None:
                 if rule.remaining <= 0:
@@ -1370,6 +1389,7 @@ class FakeDiscord:
             if nonce is not None and body.get("enforce_nonce"):
                 existing = self._find_nonce(channel_id, str(nonce))
                 if existing is not None:
+                    self._maybe_lose_response()
                     return _Reply(body=_copy(existing), headers=headers)
             _validate_message_body(body)
             message = self._new_message(channel_id, body, files=record.files)
@@ -1377,6 +1397,7 @@ class FakeDiscord:
                 self._forget_message(int(message["id"]))
                 raise _error(400, 50006, "Cannot send an empty message")
             await self._dispatch_message_event("MESSAGE_CREATE", message)
+            self._maybe_lose_response()
             return _Reply(body=_copy(message), headers=headers)
         except _ApiError as exc:
             exc.reply.headers.update(headers)

@@ -1,0 +1,103 @@
+"""Turns each new event into deliveries: a step of an operation's live message, or a standalone embed.
+
+Deliveries are recorded in the outbox as events are dispatched and handed to the lanes once the recorder's
+batch is committed (`commit`), so nothing reaches Discord that the outbox does not know about. At start-up,
+whatever was not delivered before a stop or a crash is handed to the lanes again (`restore`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import discord
+
+from bot.delivery import Deliverer, RunMessage, StandaloneItem, embed_json
+from bot.events import Event
+from bot.operations import Run, RunStatus, belongs_to, opens_run
+from bot.outbox import Outbox
+
+log = logging.getLogger(__name__)
+
+
+class Notifier:
+    def __init__(self, outbox: Outbox, deliverer: Deliverer, render: Callable[[Event], discord.Embed]) -> None:
+        self._outbox = outbox
+        self._deliverer = deliverer
+        self._render = render
+        self._runs: dict[str, Run] = {}  # the latest run of each instance
+        self._messages: dict[tuple[int, int], RunMessage] = {}
+        self._staged_standalone: list[tuple[int, StandaloneItem]] = []
+        self._staged_runs: dict[tuple[int, int], RunMessage] = {}
+
+    async def restore(self) -> int:
+        """Hand undelivered rows and unfinished runs to the lanes; returns how many messages are waiting."""
+        waiting = 0
+        for row in await self._outbox.pending_standalone():
+            self._deliverer.queue_standalone(row.channel_id, StandaloneItem(row.id, row.embed, row.batch_id))
+            waiting += 1
+        for run, messages in await self._outbox.unfinished_runs():
+            key = run.instance.lower()
+            if key not in self._runs or self._runs[key].id < run.id:
+                self._runs[key] = run
+            for pending in messages:
+                message = RunMessage(run, pending.channel_id, pending.message_id, pending.written_version)
+                self._messages[(run.id, pending.channel_id)] = message
+                self._deliverer.touch_run(message)
+                waiting += 1
+        if waiting:
+            log.info("resuming %d undelivered messages from before the last stop", waiting)
+        return waiting
+
+    async def _run_for(self, event: Event) -> Run | None:
+        kind = opens_run(event)
+        key = event.instance.lower() if event.instance else ""
+        if kind is not None and event.instance is not None:
+            run = Run(0, event.instance, kind, RunStatus.RUNNING, [], event.timestamp, event.timestamp, version=0)
+            run.take(event)
+            run.id = await self._outbox.create_run(run)
+            previous = self._runs.get(key)
+            if previous is not None:
+                self._forget_written(previous)
+            self._runs[key] = run
+            return run
+        current = self._runs.get(key)
+        if current is not None and belongs_to(current, event, event.timestamp):
+            current.take(event)
+            await self._outbox.save_run(current)
+            return current
+        return None
+
+    def _forget_written(self, run: Run) -> None:
+        """A run that a newer one replaced needs no bookkeeping once its messages show its last state."""
+        for key in [key for key, message in self._messages.items() if key[0] == run.id and not message.behind]:
+            del self._messages[key]
+
+    async def notify(self, event: Event, channels: list[int]) -> None:
+        """Record the deliveries of a new event (they go out at the next `commit`)."""
+        run = await self._run_for(event)
+        if run is None:
+            if not channels:
+                return
+            embed = embed_json(self._render(event))
+            for channel_id in channels:
+                row_id = await self._outbox.add_standalone(event.id, channel_id, dict(embed))
+                if row_id is not None:
+                    self._staged_standalone.append((channel_id, StandaloneItem(row_id, dict(embed))))
+            return
+        for channel_id in channels:
+            if await self._outbox.add_run_step(event.id, channel_id, run):
+                message = self._messages.setdefault((run.id, channel_id), RunMessage(run, channel_id))
+                self._staged_runs[(run.id, channel_id)] = message
+
+    async def commit(self) -> None:
+        """Make the recorded deliveries durable, then let the lanes send them."""
+        if not self._staged_standalone and not self._staged_runs:
+            return
+        await self._outbox.commit()
+        for channel_id, item in self._staged_standalone:
+            self._deliverer.queue_standalone(channel_id, item)
+        for message in self._staged_runs.values():
+            self._deliverer.touch_run(message)
+        self._staged_standalone.clear()
+        self._staged_runs.clear()

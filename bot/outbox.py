@@ -1,0 +1,213 @@
+"""The outbox tables: every delivery is recorded before it is sent and marked done (with the message id)
+after, so nothing is lost to a crash or an outage and nothing is posted twice (see `bot.delivery`)."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.operations import OPERATIONS, Run, RunStatus
+from bot.store import Store
+
+
+@dataclass(frozen=True)
+class PendingStandalone:
+    id: int
+    channel_id: int
+    embed: dict[str, Any]
+    batch_id: int | None
+
+
+@dataclass(frozen=True)
+class PendingRunMessage:
+    run_id: int
+    channel_id: int
+    message_id: int | None
+    written_version: int
+
+
+def _seconds(moment: datetime) -> float:
+    return moment.timestamp()
+
+
+class Outbox:
+    """SQL for deliveries and runs. Nothing here commits: `commit()` makes a batch of changes durable."""
+
+    def __init__(self, store: Store) -> None:
+        self._store = store
+
+    async def commit(self) -> None:
+        async with self._store.session() as db:
+            await db.commit()
+
+    # ------------------------------------------------------------------------------------------ standalone
+
+    async def add_standalone(self, event_id: str | None, channel_id: int, embed: dict[str, Any]) -> int | None:
+        """Record one embed for one channel; None when this event was already recorded for it."""
+        async with self._store.session() as db:
+            async with db.execute(
+                "INSERT INTO deliveries (event_id, channel_id, embed, created_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (event_id, channel_id) DO NOTHING RETURNING id",
+                (event_id, channel_id, json.dumps(embed, ensure_ascii=False), time.time()),
+            ) as cursor:
+                row = await cursor.fetchone()
+            return int(row[0]) if row else None
+
+    async def assign_batch(self, row_ids: Sequence[int]) -> int:
+        """Fix which rows go out together before the POST, so a retry sends the same group (same nonce)."""
+        async with self._store.session() as db:
+            batch_id = min(row_ids)
+            marks = ",".join("?" * len(row_ids))
+            await db.execute(f"UPDATE deliveries SET batch_id = ? WHERE id IN ({marks})", (batch_id, *row_ids))
+            await db.commit()
+            return batch_id
+
+    async def mark_sent(self, row_ids: Sequence[int], message_id: int) -> None:
+        async with self._store.session() as db:
+            marks = ",".join("?" * len(row_ids))
+            await db.execute(
+                f"UPDATE deliveries SET status = 'done', message_id = ?, error = NULL WHERE id IN ({marks})",
+                (message_id, *row_ids),
+            )
+            await db.commit()
+
+    async def mark_failed(self, row_ids: Sequence[int], reason: str) -> None:
+        async with self._store.session() as db:
+            marks = ",".join("?" * len(row_ids))
+            await db.execute(
+                f"UPDATE deliveries SET status = 'failed', error = ? WHERE id IN ({marks})", (reason, *row_ids)
+            )
+            await db.commit()
+
+    async def pending_standalone(self) -> list[PendingStandalone]:
+        async with self._store.session() as db:
+            async with db.execute(
+                "SELECT id, channel_id, embed, batch_id FROM deliveries "
+                "WHERE status = 'pending' AND run_id IS NULL ORDER BY id"
+            ) as cursor:
+                rows = await cursor.fetchall()
+            return [PendingStandalone(row[0], row[1], json.loads(row[2]), row[3]) for row in rows]
+
+    async def depth(self) -> int:
+        """Deliveries not yet done: the outbox depth."""
+        async with self._store.session() as db:
+            async with db.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'") as cursor:
+                row = await cursor.fetchone()
+            return int(row[0]) if row else 0
+
+    # ------------------------------------------------------------------------------------------ runs
+
+    async def create_run(self, run: Run) -> int:
+        async with self._store.session() as db:
+            async with db.execute(
+                "INSERT INTO runs (instance, kind, status, steps, failed_step, actor, host, details, started_at, "
+                "updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                self._run_values(run),
+            ) as cursor:
+                row = await cursor.fetchone()
+            assert row is not None
+            return int(row[0])
+
+    async def save_run(self, run: Run) -> None:
+        async with self._store.session() as db:
+            await db.execute(
+                "UPDATE runs SET instance = ?, kind = ?, status = ?, steps = ?, failed_step = ?, actor = ?, host = ?, "
+                "details = ?, started_at = ?, updated_at = ?, version = ? WHERE id = ?",
+                (*self._run_values(run), run.id),
+            )
+
+    @staticmethod
+    def _run_values(run: Run) -> tuple[Any, ...]:
+        return (
+            run.instance,
+            run.kind.name,
+            run.status.value,
+            json.dumps(run.steps),
+            run.failed_step,
+            run.actor,
+            run.host,
+            json.dumps(run.details),
+            _seconds(run.started_at),
+            _seconds(run.updated_at),
+            run.version,
+        )
+
+    async def add_run_step(self, event_id: str, channel_id: int, run: Run) -> bool:
+        """Record that `channel_id` must show `run` at its current version; False if already recorded."""
+        async with self._store.session() as db:
+            await db.execute(
+                "INSERT INTO run_messages (run_id, channel_id, created_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (run_id, channel_id) DO NOTHING",
+                (run.id, channel_id, time.time()),
+            )
+            async with db.execute(
+                "INSERT INTO deliveries (event_id, channel_id, run_id, run_version, created_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (event_id, channel_id) DO NOTHING RETURNING id",
+                (event_id, channel_id, run.id, run.version, time.time()),
+            ) as cursor:
+                return await cursor.fetchone() is not None
+
+    async def run_message_written(self, run_id: int, channel_id: int, message_id: int, version: int) -> None:
+        """The live message shows `version`: every step up to it is delivered."""
+        async with self._store.session() as db:
+            await db.execute(
+                "UPDATE run_messages SET message_id = ?, written_version = ? WHERE run_id = ? AND channel_id = ?",
+                (message_id, version, run_id, channel_id),
+            )
+            await db.execute(
+                "UPDATE deliveries SET status = 'done', message_id = ? "
+                "WHERE run_id = ? AND channel_id = ? AND run_version <= ? AND status = 'pending'",
+                (message_id, run_id, channel_id, version),
+            )
+            await db.commit()
+
+    async def run_message_failed(self, run_id: int, channel_id: int, reason: str) -> None:
+        async with self._store.session() as db:
+            await db.execute(
+                "UPDATE run_messages SET failed = ? WHERE run_id = ? AND channel_id = ?", (reason, run_id, channel_id)
+            )
+            await db.execute(
+                "UPDATE deliveries SET status = 'failed', error = ? WHERE run_id = ? AND channel_id = ? "
+                "AND status = 'pending'",
+                (reason, run_id, channel_id),
+            )
+            await db.commit()
+
+    async def unfinished_runs(self) -> list[tuple[Run, list[PendingRunMessage]]]:
+        """Runs still open, or whose live messages are behind: to resume after a restart."""
+        async with self._store.session() as db:
+            async with db.execute(
+                "SELECT r.*, m.channel_id, m.message_id, m.written_version FROM runs r "
+                "JOIN run_messages m ON m.run_id = r.id "
+                "WHERE m.failed IS NULL AND (r.status = 'running' OR m.written_version < r.version) ORDER BY r.id"
+            ) as cursor:
+                rows = await cursor.fetchall()
+            found: dict[int, tuple[Run, list[PendingRunMessage]]] = {}
+            for row in rows:
+                if row["id"] not in found:
+                    found[row["id"]] = (self._run(row), [])
+                found[row["id"]][1].append(
+                    PendingRunMessage(row["id"], row["channel_id"], row["message_id"], row["written_version"])
+                )
+            return list(found.values())
+
+    @staticmethod
+    def _run(row: Any) -> Run:
+        return Run(
+            id=row["id"],
+            instance=row["instance"],
+            kind=OPERATIONS[row["kind"]],
+            status=RunStatus(row["status"]),
+            steps=json.loads(row["steps"]),
+            started_at=datetime.fromtimestamp(row["started_at"], UTC),
+            updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
+            version=row["version"],
+            failed_step=row["failed_step"],
+            actor=row["actor"],
+            host=row["host"],
+            details=json.loads(row["details"]),
+        )
