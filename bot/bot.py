@@ -53,6 +53,8 @@ EXTENSIONS = (
     "cogs.notify",
     "cogs.meta",
 )
+# Server commands (/start, /stop, …) exist only when KGSM_PATH names kgsm.sh.
+CONTROL_EXTENSION = "cogs.control"
 PRUNE_INTERVAL = 3600.0
 
 
@@ -136,6 +138,8 @@ class KGSMBot(commands.Bot):
         )
         for extension in EXTENSIONS:
             await self.load_extension(extension)
+        if self.settings.control.kgsm_path is not None:
+            await self.load_extension(CONTROL_EXTENSION)
         await self.notifier.restore()
         self.recorder.start()
         if self.board is not None:

@@ -70,11 +70,41 @@ class StoreSettings:
 
 
 @dataclass(frozen=True)
+class HttpSettings:
+    """The bot's own HTTP server: health, metrics and the KGSM webhook. Off without a port."""
+
+    port: int | None = None
+    host: str = "127.0.0.1"
+    webhook_secret: str | None = field(default=None, repr=False)
+
+
+@dataclass(frozen=True)
+class JournalSettings:
+    """KGSM's event journal (KGSM from August 2026): directories of `YYYY-MM-DD.ndjson` segments."""
+
+    directories: tuple[Path, ...] = ()
+    start: str = "end"
+
+
+@dataclass(frozen=True)
+class ControlSettings:
+    """Running KGSM from Discord; off unless `KGSM_PATH` names kgsm.sh."""
+
+    kgsm_path: Path | None = None
+    cli: str = "auto"
+    operator_role_ids: frozenset[int] = frozenset()
+    command_timeout: float = 900.0
+
+
+@dataclass(frozen=True)
 class Settings:
     socket: SocketSettings
     discord: DiscordSettings
     routing: RoutingSettings
     store: StoreSettings = field(default_factory=StoreSettings)
+    http: HttpSettings = field(default_factory=HttpSettings)
+    journal: JournalSettings = field(default_factory=JournalSettings)
+    control: ControlSettings = field(default_factory=ControlSettings)
     log_level: str = "INFO"
 
 
@@ -185,6 +215,47 @@ def _store_settings(read: _Reader) -> StoreSettings:
     )
 
 
+def _http_settings(read: _Reader) -> HttpSettings:
+    raw_port = read.text("BOT_HTTP_PORT")
+    port = None
+    if raw_port is not None:
+        if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
+            read.problems.append(f"BOT_HTTP_PORT={raw_port!r} must be a port number (1 to 65535)")
+        else:
+            port = int(raw_port)
+    secret = read.text("KGSM_WEBHOOK_SECRET")
+    if secret is not None and len(secret) < 16:
+        read.problems.append("KGSM_WEBHOOK_SECRET is shorter than 16 characters; use a long random secret")
+    return HttpSettings(port=port, host=read.text("BOT_HTTP_HOST", "127.0.0.1") or "127.0.0.1", webhook_secret=secret)
+
+
+def _journal_settings(read: _Reader) -> JournalSettings:
+    raw = read.text("KGSM_JOURNAL_DIR") or ""
+    directories = tuple(Path(part.strip()) for part in raw.replace(os.pathsep, ",").split(",") if part.strip())
+    for directory in directories:
+        if not directory.is_dir():
+            read.problems.append(f"KGSM_JOURNAL_DIR: {directory} is not a directory")
+    return JournalSettings(directories=directories, start=read.choice("KGSM_JOURNAL_START", "end", ("end", "replay")))
+
+
+def _control_settings(read: _Reader) -> ControlSettings:
+    raw_path = read.text("KGSM_PATH")
+    kgsm_path = Path(raw_path) if raw_path else None
+    if kgsm_path is not None and not (kgsm_path.is_file() and os.access(kgsm_path, os.X_OK)):
+        read.problems.append(f"KGSM_PATH={raw_path!r} is not an executable kgsm.sh")
+    roles = set()
+    for raw_role in (read.text("KGSM_OPERATOR_ROLE_IDS") or "").split(","):
+        role = read.snowflake("KGSM_OPERATOR_ROLE_IDS", raw_role.strip() or None, "role")
+        if role is not None:
+            roles.add(role)
+    return ControlSettings(
+        kgsm_path=kgsm_path,
+        cli=read.choice("KGSM_CLI", "auto", ("auto", "modern", "legacy")),
+        operator_role_ids=frozenset(roles),
+        command_timeout=read.number("KGSM_COMMAND_TIMEOUT", 900.0),
+    )
+
+
 def _routing_settings(read: _Reader) -> RoutingSettings:
     channels: list[tuple[str, int]] = []
     for raw_entry in (read.text("KGSM_CHANNELS") or "").split(","):
@@ -228,6 +299,9 @@ def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None
         discord=_discord_settings(read),
         routing=_routing_settings(read),
         store=_store_settings(read),
+        http=_http_settings(read),
+        journal=_journal_settings(read),
+        control=_control_settings(read),
         log_level=read.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
     )
     if read.problems:
