@@ -8,6 +8,8 @@ import contextlib
 import logging
 import signal
 import sys
+import urllib.error
+import urllib.request
 
 import discord
 
@@ -19,11 +21,31 @@ from bot.store import StoreError
 
 log = logging.getLogger("bot")
 
+SHUTDOWN_TIMEOUT = 9.0
+
+
+def _health(settings: Settings) -> int:
+    """Ask the running bot's /healthz; needs nothing beyond the standard library (Docker HEALTHCHECK)."""
+    if settings.http.port is None:
+        print("BOT_HTTP_PORT is not set: the bot serves no /healthz", file=sys.stderr)
+        return 1
+    url = f"http://127.0.0.1:{settings.http.port}/healthz"
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            print(response.read().decode())
+            return 0
+    except urllib.error.HTTPError as exc:
+        print(exc.read().decode(), file=sys.stderr)
+    except OSError as exc:
+        print(f"{url}: {exc}", file=sys.stderr)
+    return 1
+
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bot", description="KGSM events in Discord.")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("run", help="run the bot (the default)")
+    commands.add_parser("health", help="exit 0 if the running bot's /healthz answers 200 (for HEALTHCHECK)")
     emit.add_arguments(commands.add_parser("emit", help="send one test event to the socket, as KGSM does"))
     return parser.parse_args(argv)
 
@@ -61,7 +83,8 @@ async def _run(settings: Settings) -> int:
         return 2
     finally:
         with contextlib.suppress(Exception):
-            await bot.close()
+            # Everything undelivered stays in the outbox for the next start; never hang a shutdown.
+            await asyncio.wait_for(bot.close(), SHUTDOWN_TIMEOUT)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,6 +97,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if args.command == "emit":
         return emit.run(args, settings.socket.path)
+    if args.command == "health":
+        return _health(settings)
     _setup_logging(settings.log_level)
     return asyncio.run(_run(settings))
 

@@ -21,14 +21,18 @@ from bot.console import ConsolePoster
 from bot.delivery import Deliverer, DiscordPoster, embed_json
 from bot.dispatch import Renderers
 from bot.events import Event
+from bot.http import HttpServer
 from bot.intake import Intake
 from bot.notifier import Notifier
 from bot.outbox import Outbox
 from bot.presence import Presence
 from bot.recorder import Recorder
 from bot.routing import ChannelRule, MuteRule, Router
+from bot.sources.journal import REPLAY_SOURCE, JournalFollower
 from bot.sources.socket_client import SocketClientSource
 from bot.sources.socket_server import SocketServerSource
+from bot.sources.webhook import PATH as WEBHOOK_PATH
+from bot.sources.webhook import WebhookSource
 from bot.state import StateBook
 from bot.stats import IntakeStats
 from bot.store import Store
@@ -116,6 +120,15 @@ class KGSMBot(commands.Bot):
             else None
         )
         self.presence = None if self.dry_run else Presence(self, self.states)
+        http = settings.http
+        self.web = HttpServer(self, http.host, http.port) if http.port is not None else None
+        if self.web is not None and http.webhook_secret:
+            webhook = WebhookSource(self.intake, http.webhook_secret, settings.socket.max_payload_bytes)
+            self.web.add_post(WEBHOOK_PATH, webhook.handle)
+        self.journals = [
+            JournalFollower(directory, self.intake, self.store, start=settings.journal.start, report_gap=self._gap)
+            for directory in settings.journal.directories
+        ]
         self.tree.error(self._on_command_error)
         self._pruner: asyncio.Task[None] | None = None
         self._services_started = False
@@ -142,11 +155,15 @@ class KGSMBot(commands.Bot):
             await self.load_extension(CONTROL_EXTENSION)
         await self.notifier.restore()
         self.recorder.start()
+        for journal in self.journals:
+            journal.start()
         if self.board is not None:
             self.board.start()
         if self.presence is not None:
             self.presence.start()
         await self.source.start()
+        if self.web is not None:
+            await self.web.start()
         self._pruner = asyncio.create_task(self._prune_periodically(), name="prune")
         self._services_started = True
         where = "printing to the console (dry-run: no DISCORD_TOKEN)" if self.dry_run else "posting to Discord"
@@ -164,21 +181,26 @@ class KGSMBot(commands.Bot):
         if not self.dry_run:
             await self.wait_until_ready()
 
-    async def accept(self, event: Event) -> None:
+    async def accept(self, event: Event) -> asyncio.Future[bool]:
         """The intake's sink: queue the event to be stored, then dispatched."""
-        await self.recorder.submit(event)
+        return await self.recorder.submit(event)
 
     async def handle_event(self, event: Event) -> None:
         """A new, stored event: update the instance's state and record its deliveries."""
         if self.states.apply(event) is not None and self.board is not None:
             self.board.changed()
         self.seen_types.add(event.type)
+        if event.source == REPLAY_SOURCE:
+            return  # history imported from the journal: stored and counted, never posted
         channels = self.router.channels_for(event)
         if not channels and self.dry_run and not self.router.is_muted(event):
             self.console.show(
                 "no channel (set KGSM_DEFAULT_CHANNEL_ID or KGSM_CHANNELS)", [self.renderers.render(event)]
             )
         await self.notifier.notify(event, channels)
+
+    async def _gap(self, message: str) -> None:
+        await self.delivery.notice("⚠️ Gap in the KGSM journal", message)
 
     async def _after_batch(self) -> None:
         await self.notifier.commit()
@@ -207,6 +229,10 @@ class KGSMBot(commands.Bot):
         if self._services_started:
             self._services_started = False
             await self.source.stop()
+            for journal in self.journals:
+                await journal.stop()
+            if self.web is not None:
+                await self.web.stop()
             await self.recorder.stop()
             if self._pruner is not None:
                 self._pruner.cancel()

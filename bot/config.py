@@ -177,9 +177,9 @@ def _socket_settings(read: _Reader) -> SocketSettings:
         )
 
     group = read.text("KGSM_SOCKET_GROUP")
-    if group is not None:
+    if group is not None and not group.isdigit():  # a number needs no name here (containers share only ids)
         try:
-            grp.getgrgid(int(group)) if group.isdigit() else grp.getgrnam(group)
+            grp.getgrnam(group)
         except KeyError:
             read.problems.append(f"KGSM_SOCKET_GROUP={group!r} is not a group on this machine")
 
@@ -226,6 +226,8 @@ def _http_settings(read: _Reader) -> HttpSettings:
     secret = read.text("KGSM_WEBHOOK_SECRET")
     if secret is not None and len(secret) < 16:
         read.problems.append("KGSM_WEBHOOK_SECRET is shorter than 16 characters; use a long random secret")
+    if secret is not None and raw_port is None:
+        read.problems.append("KGSM_WEBHOOK_SECRET is set but BOT_HTTP_PORT is not: the webhook needs the HTTP server")
     return HttpSettings(port=port, host=read.text("BOT_HTTP_HOST", "127.0.0.1") or "127.0.0.1", webhook_secret=secret)
 
 

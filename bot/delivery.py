@@ -426,18 +426,23 @@ class Deliverer:
             lane.channel_id,
             reason,
         )
-        default = self._default_channel_id
-        if default is not None and default != lane.channel_id:
-            notice: EmbedJSON = {
-                "title": "⚠️ A notification channel is not usable",
-                "description": f"The bot cannot post in <#{lane.channel_id}> (`{reason[:200]}`). Check that "
-                "the channel exists and that the bot may send messages and embed links there.",
-                "color": 0xE67E22,
-            }
-            row_id = await self.outbox.add_standalone(None, default, notice)
-            await self.outbox.commit()
-            if row_id is not None:
-                self.queue_standalone(default, StandaloneItem(row_id, notice))
+        if self._default_channel_id != lane.channel_id:
+            await self.notice(
+                "⚠️ A notification channel is not usable",
+                f"The bot cannot post in <#{lane.channel_id}> (`{reason[:200]}`). Check that the channel exists "
+                "and that the bot may send messages and embed links there.",
+            )
+
+    async def notice(self, title: str, description: str) -> None:
+        """A message from the bot itself to the default channel (recorded in the outbox like any other)."""
+        channel_id = self._default_channel_id
+        if channel_id is None:
+            return
+        embed: EmbedJSON = {"title": title, "description": description, "color": 0xE67E22}
+        row_id = await self.outbox.add_standalone(None, channel_id, embed)
+        await self.outbox.commit()
+        if row_id is not None:
+            self.queue_standalone(channel_id, StandaloneItem(row_id, embed))
 
     # ------------------------------------------------------------------------------------------ direct
 

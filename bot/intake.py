@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -11,7 +12,8 @@ from bot.stats import IntakeStats
 
 log = logging.getLogger(__name__)
 
-EventSink = Callable[[Event], Awaitable[None]]
+# The sink queues the event and returns a future that says, once it is stored, whether it was new.
+EventSink = Callable[[Event], Awaitable["asyncio.Future[bool] | None"]]
 
 
 class Intake:
@@ -21,8 +23,12 @@ class Intake:
         self._sink = sink
         self.stats = stats
 
-    async def take(self, item: bytes | Junk, *, source: str, peer: str) -> Event | None:
-        """Accept one document (or refuse junk). Returns the event handed on, if any."""
+    async def take(self, item: bytes | Junk, *, source: str, peer: str) -> asyncio.Future[bool] | None:
+        """Accept one document (or refuse junk). Returns the sink's stored-future, None when refused.
+
+        Sources that must not lose an event before it is stored (the journal cursor, the webhook's 2xx)
+        await that future; the socket does not need to.
+        """
         if isinstance(item, Junk):
             self.refuse(item.reason, item.detail, source=source, peer=peer)
             return None
@@ -33,8 +39,7 @@ class Intake:
             return None
         self.stats.count_accepted(event.producer_version)
         log.debug("accepted %s for %s from %s", event.type, event.subject, peer)
-        await self._sink(event)
-        return event
+        return await self._sink(event)
 
     def refuse(self, reason: RefusalReason, detail: str, *, source: str, peer: str) -> None:
         self.stats.count_refused(reason)

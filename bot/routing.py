@@ -62,7 +62,8 @@ class Router:
     # ------------------------------------------------------------------------------------------ channels
 
     def channels_of(self, instance: str) -> list[int]:
-        """The channels an instance posts to: its configured ones, plus /notify bindings, minus unbindings."""
+        """The channels an instance (`name`, or `host:name`) posts to: its configured ones, plus /notify
+        bindings, minus unbindings."""
         key = instance.lower()
         channels = [c for c in self._configured.get(key, []) if self._channel_rules.get((key, c), True)]
         channels += [c for (name, c), on in self._channel_rules.items() if name == key and on and c not in channels]
@@ -145,7 +146,12 @@ class Router:
         """The channels that should show `event`; empty when it is muted or has nowhere to go."""
         if self.is_muted(event):
             return []
-        mapped = self.channels_of(event.instance) if event.instance else []
+        mapped: list[int] = []
+        if event.instance:
+            # `host:instance` in KGSM_CHANNELS beats a plain `instance` (one bot serving several hosts).
+            if event.host:
+                mapped = self.channels_of(f"{event.host}:{event.instance}")
+            mapped = mapped or self.channels_of(event.instance)
         if mapped:
             return mapped
         if self.default_channel_id is not None:

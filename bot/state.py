@@ -120,23 +120,36 @@ def advance(current: InstanceState | None, event: Event) -> InstanceState | None
     )
 
 
+def _key(host: str | None, name: str) -> str:
+    return f"{host}:{name}".lower() if host else name.lower()
+
+
 class StateBook:
-    """The current state of every instance seen, updated as events are stored."""
+    """The current state of every instance seen, per host, updated as events are stored."""
 
     def __init__(self) -> None:
         self._states: dict[str, InstanceState] = {}
 
     def apply(self, event: Event) -> InstanceState | None:
-        key = event.instance.lower() if event.instance else None
-        if key is None:
+        if event.instance is None:
             return None
+        key = _key(event.host, event.instance)
         updated = advance(self._states.get(key), event)
         if updated is not None:
             self._states[key] = updated
         return updated
 
     def get(self, instance: str) -> InstanceState | None:
-        return self._states.get(instance.lower())
+        """By `host:name`, or by plain name (the most recently active one if several hosts have it)."""
+        exact = self._states.get(instance.lower())
+        if exact is not None:
+            return exact
+        named = [state for state in self._states.values() if state.name.lower() == instance.lower()]
+        return max(named, key=lambda state: state.last_event_at, default=None)
+
+    @property
+    def hosts(self) -> set[str]:
+        return {state.host for state in self._states.values() if state.host}
 
     def all(self) -> list[InstanceState]:
         return sorted(self._states.values(), key=lambda s: (s.host or "", s.name.lower()))

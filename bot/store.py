@@ -12,6 +12,7 @@ import contextlib
 import json
 import logging
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -152,6 +153,20 @@ class Store:
                 continue
             log.info("applying database migration %04d", number)
             await self.db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
+
+    async def writable(self) -> bool:
+        """Whether a write can be committed now (for /healthz): a full disk or a read-only mount says no."""
+        try:
+            async with self.session() as db:
+                await db.execute(
+                    "INSERT INTO facts (key, value) VALUES ('health_check', ?) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    (str(time.time()),),
+                )
+                await db.commit()
+        except (sqlite3.Error, RuntimeError, ValueError):
+            return False
+        return True
 
     async def schema_version(self) -> int:
         async with self.session() as db:

@@ -53,7 +53,9 @@ async def _page(bot: KGSMBot, query: EventQuery, page: int) -> tuple[discord.Emb
         query.cursors.append(shown[-1].seq)
     title = "Latest events" + (f" — {query.describe()}" if query.describe() else "")
     embed = discord.Embed(title=title, colour=discord.Colour.blurple())
-    embed.description = "\n".join(event_line(row.event) for row in shown) or "No events match."
+    several_hosts = len(bot.states.hosts) > 1
+    lines = [event_line(row.event, show_host=several_hosts) for row in shown]
+    embed.description = "\n".join(lines) or "No events match."
     total = await bot.store.count_matching(
         instance=query.instance, types=[query.event_type] if query.event_type else None, family=query.family
     )

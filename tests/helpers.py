@@ -46,10 +46,13 @@ class Collector:
         self.events: list[Event] = []
         self._changed = asyncio.Condition()
 
-    async def __call__(self, event: Event) -> None:
+    async def __call__(self, event: Event) -> asyncio.Future[bool]:
         async with self._changed:
             self.events.append(event)
             self._changed.notify_all()
+        stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        stored.set_result(True)
+        return stored
 
     async def wait_for(self, predicate: Callable[[list[Event]], bool], timeout: float = 5.0) -> list[Event]:
         async with self._changed:
@@ -61,3 +64,12 @@ class Collector:
 
     def instances(self) -> list[str | None]:
         return [event.instance for event in self.events]
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 0.25
 READ_CHUNK = 64 * 1024
+# On shutdown, open connections get this long (at most) to finish: the whole stop must fit in 10 s.
+SHUTDOWN_GRACE = 3.0
 
 
 class SocketPathError(Exception):
@@ -117,7 +119,7 @@ class SocketServerSource:
                 await self._watcher
         self._close_listener()
         if self._connections:
-            await asyncio.wait(self._connections, timeout=self._settings.read_timeout)
+            await asyncio.wait(self._connections, timeout=min(self._settings.read_timeout, SHUTDOWN_GRACE))
         if self._bound is not None and _identity(self._path) == self._bound:
             with contextlib.suppress(FileNotFoundError):
                 self._path.unlink()
@@ -158,20 +160,27 @@ class SocketServerSource:
             self._server = None
 
     async def _watch(self) -> None:
+        failing = False  # say once that binding fails, not four times a second
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
             current = _identity(self._path)
-            if current == self._bound:
+            if current is not None and current == self._bound:
                 continue
-            what = "was deleted" if current is None else "was replaced by another file"
-            log.warning("socket %s %s; binding it again", self._path, what)
+            if not failing:
+                what = "was deleted" if current is None else "was replaced by another file"
+                log.warning("socket %s %s; binding it again", self._path, what)
             self._close_listener()
             try:
                 await self._bind()
             except OSError as exc:
                 self._bound = None
-                log.error("cannot bind %s again (%s); retrying", self._path, exc.strerror or exc)
+                if not failing:
+                    log.error("cannot bind %s again (%s); retrying until it works", self._path, exc.strerror or exc)
+                failing = True
                 continue
+            if failing:
+                log.info("socket %s is bound again", self._path)
+            failing = False
             self._intake.stats.rebinds += 1
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

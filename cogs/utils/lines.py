@@ -23,9 +23,10 @@ def relative(moment: datetime) -> str:
     return f"<t:{int(moment.timestamp())}:R>"
 
 
-def event_line(event: Event) -> str:
+def event_line(event: Event, *, show_host: bool = False) -> str:
     icon = SEVERITY_ICONS[event.severity]
-    return f"{relative(event.timestamp)} {icon} **{safe(event.subject)}** {event.kind.label}"
+    host = f" on {safe(event.host)}" if show_host and event.host else ""
+    return f"{relative(event.timestamp)} {icon} **{safe(event.subject)}**{host} {event.kind.label}"
 
 
 def state_line(state: InstanceState) -> str:

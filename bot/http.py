@@ -1,0 +1,100 @@
+"""The bot's HTTP server (aiohttp, which discord.py brings): health, metrics and, later, the KGSM webhook.
+
+Off unless `BOT_HTTP_PORT` is set. `/healthz` answers 200 only when the event source listens and the store
+accepts writes, so a container orchestrator restarts a bot that went deaf or lost its disk.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST
+
+from bot import metrics
+
+if TYPE_CHECKING:
+    from bot.bot import KGSMBot
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class HttpServer:
+    def __init__(self, bot: KGSMBot, host: str, port: int) -> None:
+        self._bot = bot
+        self._host = host
+        self._port = port
+        self.app = web.Application()
+        self.app.router.add_get("/healthz", self.healthz)
+        self.app.router.add_get("/metrics", self.metrics)
+        self._runner: web.AppRunner | None = None
+
+    def add_post(self, path: str, handler: Handler) -> None:
+        self.app.router.add_post(path, handler)
+
+    async def start(self) -> None:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self._host, self._port)
+        await site.start()
+        log.info("HTTP server on http://%s:%d (/healthz, /metrics)", self._host, self._port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    def _gateway_state(self) -> str:
+        bot = self._bot
+        if bot.dry_run:
+            return "dry-run"
+        if bot.is_closed():
+            return "closed"
+        return "connected" if bot.is_ready() and bot.ws is not None and bot.ws.open else "disconnected"
+
+    def _last_event_age(self) -> float | None:
+        last = self._bot.stats.last_event_monotonic
+        return None if last is None else round(time.monotonic() - last, 3)
+
+    async def healthz(self, _request: web.Request) -> web.Response:
+        bot = self._bot
+        store_ok = await bot.store.writable()
+        source_ok = bot.source.healthy and all(journal.healthy for journal in bot.journals)
+        body: dict[str, Any] = {
+            "status": "ok" if store_ok and source_ok else "unhealthy",
+            "source": {"listening": bot.source.healthy, "path": str(bot.source.path), "rebinds": bot.stats.rebinds},
+            "journals": {str(journal.directory): journal.healthy for journal in bot.journals},
+            "store": {"writable": store_ok},
+            "gateway": self._gateway_state(),
+            "outbox_depth": await bot.outbox.depth() if store_ok else None,
+            "last_event_age_seconds": self._last_event_age(),
+        }
+        return web.json_response(body, status=200 if store_ok and source_ok else 503)
+
+    async def metrics(self, _request: web.Request) -> web.Response:
+        bot = self._bot
+        delivery = bot.delivery.stats
+        snapshot = metrics.Snapshot(
+            received=bot.stats.received,
+            accepted=bot.stats.accepted,
+            refused=dict(bot.stats.refused),
+            rebinds=bot.stats.rebinds,
+            messages={
+                "posted": delivery.messages_posted,
+                "edited": delivery.messages_edited,
+                "failed": delivery.failed,
+            },
+            outbox_depth=await bot.outbox.depth(),
+            duplicates=bot.recorder.duplicates,
+            delivery_retries=delivery.retries,
+            source_healthy=bot.source.healthy,
+            last_event_age=self._last_event_age(),
+            states=dict(Counter(state.state.value for state in bot.states.all())),
+        )
+        return web.Response(body=metrics.render(snapshot), headers={"Content-Type": CONTENT_TYPE_LATEST})

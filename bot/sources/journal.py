@@ -1,0 +1,199 @@
+"""KGSM's event journal (KGSM from August 2026, which has no socket any more).
+
+KGSM appends each event as one compact JSON line to `<dir>/YYYY-MM-DD.ndjson` (UTC date of the emit) and
+prunes old segments. The follower keeps its own cursor (segment and byte offset) per directory in the store,
+advanced only after the events up to it are stored, so a restart resumes exactly where it stopped and a
+crash repeats at most a few events (which the store recognises by id). Only lines that end in a newline are
+consumed. After moving on to a new segment it keeps re-reading the previous one for two minutes, because an
+event emitted just before midnight can land in yesterday's file. A cursor whose segment was pruned, or that
+points past the end of a truncated segment, is a gap: reported once, then reading continues from the oldest
+remaining segment.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import aiofiles
+import aiofiles.os
+
+from bot.events import RefusalReason
+from bot.intake import Intake
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+SEGMENT = re.compile(r"^\d{4}-\d{2}-\d{2}\.ndjson$")
+POLL_INTERVAL = 0.5
+STRAGGLER_WINDOW = 120.0
+READ_CHUNK = 256 * 1024
+SOURCE = "journal"
+REPLAY_SOURCE = "journal-replay"
+FIRST_SEGMENT = ""  # a cursor waiting for the first segment to appear
+
+ReportGap = Callable[[str], Awaitable[None]]
+
+
+@dataclass
+class Cursor:
+    segment: str
+    offset: int
+    previous: str | None = None  # the segment before, still re-read for stragglers …
+    previous_offset: int = 0
+    previous_until: float = 0.0  # … until this Unix time
+
+
+class JournalFollower:
+    """Follows one journal directory."""
+
+    def __init__(self, directory: Path, intake: Intake, store: Store, *, start: str, report_gap: ReportGap) -> None:
+        self.directory = directory
+        self._intake = intake
+        self._store = store
+        self._start = start
+        self._report_gap = report_gap
+        self._fact = f"journal_cursor:{directory.resolve()}"
+        self._task: asyncio.Task[None] | None = None
+        self.cursor: Cursor | None = None
+        self.replaying = False
+
+    @property
+    def healthy(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name=f"journal-{self.directory}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    def _segments(self) -> list[str]:
+        try:
+            return sorted(entry.name for entry in self.directory.iterdir() if SEGMENT.match(entry.name))
+        except OSError:
+            return []
+
+    def _size(self, segment: str) -> int | None:
+        try:
+            return (self.directory / segment).stat().st_size
+        except OSError:
+            return None
+
+    async def _load(self) -> Cursor | None:
+        raw = await self._store.get_fact(self._fact)
+        return Cursor(**json.loads(raw)) if raw else None
+
+    async def _save(self) -> None:
+        assert self.cursor is not None
+        await self._store.set_fact(self._fact, json.dumps(asdict(self.cursor)))
+
+    def _cold_start(self, segments: list[str]) -> Cursor:
+        if self._start == "replay":
+            self.replaying = True
+            log.info(
+                "journal %s: importing the history on disk (%d segments) without posting it",
+                self.directory,
+                len(segments),
+            )
+            return Cursor(segments[0], 0)
+        newest = segments[-1]
+        return Cursor(newest, self._size(newest) or 0)
+
+    async def _run(self) -> None:
+        self.cursor = await self._load()
+        if self.cursor is None:
+            segments = self._segments()
+            # An empty journal: the first segment that appears is read from its start.
+            self.cursor = self._cold_start(segments) if segments else Cursor(FIRST_SEGMENT, 0)
+            await self._save()
+        log.info("following the KGSM journal in %s", self.directory)
+        while True:
+            try:
+                await self._poll()
+            except OSError as exc:
+                log.warning("journal %s: %s; trying again", self.directory, exc)
+            await asyncio.sleep(POLL_INTERVAL)
+
+    async def _poll(self) -> None:
+        segments = self._segments()
+        if not segments:
+            return
+        assert self.cursor is not None
+        if self.cursor.segment == FIRST_SEGMENT:
+            self.cursor = Cursor(segments[0], 0)
+        cursor = self.cursor
+        size = self._size(cursor.segment)
+        if size is None or size < cursor.offset:
+            what = "was pruned" if size is None else "is shorter than where reading stopped"
+            await self._gap(f"segment {cursor.segment} {what}", segments[0])
+            return
+        if cursor.previous is not None:
+            if time.time() <= cursor.previous_until:
+                cursor.previous_offset = await self._read(cursor.previous, cursor.previous_offset)
+            else:
+                cursor.previous = None
+        cursor.offset = await self._read(cursor.segment, cursor.offset)
+        later = [segment for segment in segments if segment > cursor.segment]
+        if later and cursor.offset >= (self._size(cursor.segment) or 0):
+            self.cursor = Cursor(later[0], 0, cursor.segment, cursor.offset, time.time() + STRAGGLER_WINDOW)
+            await self._save()
+        elif self.replaying and not later:
+            self.replaying = False
+            log.info("journal %s: history imported; new events are posted from now on", self.directory)
+
+    async def _gap(self, what: str, oldest: str) -> None:
+        message = (
+            f"The KGSM journal in `{self.directory}` has a gap: {what}. Events in between were lost to this "
+            f"bot; reading continues from the oldest segment on disk ({oldest})."
+        )
+        log.warning("journal %s: gap: %s; continuing from %s", self.directory, what, oldest)
+        await self._report_gap(message)
+        self.cursor = Cursor(oldest, 0)
+        await self._save()
+
+    async def _read(self, segment: str, offset: int) -> int:
+        """Hand on every complete line after `offset`; returns the offset after the last one handed on."""
+        async with aiofiles.open(self.directory / segment, "rb") as journal:
+            while True:
+                await journal.seek(offset)
+                data = await journal.read(READ_CHUNK)
+                end = data.rfind(b"\n")
+                if end >= 0:
+                    offset = await self._take_lines(segment, offset, data[: end + 1])
+                elif len(data) == READ_CHUNK:
+                    # A "line" longer than any event: skip it rather than wait forever for its end.
+                    detail = f"a line of {segment} is longer than {READ_CHUNK} bytes; skipped"
+                    self._intake.refuse(RefusalReason.TOO_LARGE, detail, source=SOURCE, peer=str(self.directory))
+                    offset += len(data)
+                else:
+                    return offset
+
+    async def _take_lines(self, segment: str, offset: int, lines: bytes) -> int:
+        source = REPLAY_SOURCE if self.replaying else SOURCE
+        stored = []
+        for line in lines.splitlines():
+            if line.strip():
+                future = await self._intake.take(line, source=source, peer=f"{self.directory}/{segment}")
+                if future is not None:
+                    stored.append(future)
+        if stored:
+            await asyncio.gather(*stored)  # the cursor moves only past stored events
+        new_offset = offset + len(lines)
+        assert self.cursor is not None
+        if segment == self.cursor.segment:
+            self.cursor.offset = new_offset
+        else:
+            self.cursor.previous_offset = new_offset
+        await self._save()
+        return new_offset

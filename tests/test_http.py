@@ -1,0 +1,90 @@
+"""/healthz and /metrics over real HTTP, on a bot connected to the fake Discord."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from typing import Any
+
+import aiohttp
+
+from tests.conftest import StartBot
+from tests.fakes.discord_server import FakeDiscord
+from tests.helpers import free_port, pretty, socat_send, started
+
+
+async def get(port: int, path: str) -> tuple[int, str]:
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}{path}") as response:
+        return response.status, await response.text()
+
+
+async def get_json(port: int, path: str) -> tuple[int, dict[str, Any]]:
+    async with aiohttp.ClientSession() as session, session.get(f"http://127.0.0.1:{port}{path}") as response:
+        return response.status, await response.json()
+
+
+async def test_healthz_is_200_with_gateway_outbox_and_last_event(fake: FakeDiscord, start_bot: StartBot) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port))
+    status, body = await get_json(port, "/healthz")
+    assert status == 200
+    assert body["status"] == "ok"
+    assert body["gateway"] == "connected"
+    assert body["outbox_depth"] == 0
+    assert body["last_event_age_seconds"] is None
+    assert body["source"]["listening"] is True
+    await socat_send(live.socket_path, pretty(started("factorio")))
+    await fake.wait_for(lambda: live.bot.stats.accepted == 1)
+    _, body = await get_json(port, "/healthz")
+    assert 0 <= body["last_event_age_seconds"] < 5
+
+
+async def test_healthz_turns_503_while_the_socket_cannot_be_bound_again(fake: FakeDiscord, start_bot: StartBot) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port))
+    path = live.socket_path
+    path.unlink()
+    path.mkdir()
+    (path / "keep").write_text("a directory in the way: the bot cannot put its socket here")
+
+    async def health() -> int:
+        return (await get(port, "/healthz"))[0]
+
+    async def becomes(expected: int) -> None:
+        while await health() != expected:
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(becomes(503), 5)
+    _, body = await get_json(port, "/healthz")
+    assert body["source"]["listening"] is False
+    assert body["status"] == "unhealthy"
+    shutil.rmtree(path)
+    await asyncio.wait_for(becomes(200), 5)
+    assert await socat_send(path, pretty(started("after"))) == 0
+    await fake.wait_for(lambda: live.bot.stats.accepted == 1)
+
+
+async def test_metrics_count_received_and_refused_events(fake: FakeDiscord, start_bot: StartBot) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port))
+    await socat_send(live.socket_path, pretty(started("a")) + b"not json\n" + pretty({"Data": {}}))
+    await socat_send(live.socket_path, pretty(started("b")))
+    await fake.wait_for(lambda: live.bot.stats.received == 4)
+    status, text = await get(port, "/metrics")
+    assert status == 200
+    lines = set(text.splitlines())
+    assert "kgsm_events_received_total 4.0" in lines
+    assert 'kgsm_events_refused_total{reason="not_json"} 1.0' in lines
+    assert 'kgsm_events_refused_total{reason="no_event_type"} 1.0' in lines
+    assert "kgsm_source_rebinds_total 0.0" in lines
+    assert "kgsm_outbox_depth 0.0" in lines
+    assert any(line.startswith('kgsm_discord_messages_total{kind="posted"}') for line in lines)
+
+
+async def test_metrics_count_rebinds(fake: FakeDiscord, start_bot: StartBot) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port))
+    live.socket_path.unlink()
+    await fake.wait_for(lambda: live.bot.stats.rebinds == 1)
+    _, text = await get(port, "/metrics")
+    assert "kgsm_source_rebinds_total 1.0" in text.splitlines()

@@ -1,0 +1,182 @@
+"""The journal source with real files: KGSM's `YYYY-MM-DD.ndjson` segments in a directory."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.sources import journal as journal_module
+from tests.conftest import DEFAULT_CHANNEL, LiveBot, StartBot
+from tests.fakes.discord_server import FakeDiscord
+from tests.helpers import FIXTURES, pretty, socat_send
+
+TODAY = "2026-08-14.ndjson"
+TOMORROW = "2026-08-15.ndjson"
+
+
+def line(instance: str, n: int, event_type: str = "instance_player_joined") -> bytes:
+    document = {
+        "V": 1,
+        "EventType": event_type,
+        "Data": {"InstanceName": instance, "PlayerName": f"p{n}"},
+        "Timestamp": f"2026-08-14T12:{n // 60:02d}:{n % 60:02d}.000Z",
+        "Hostname": "gamehost",
+        "ProducerVersion": "3.1.0",
+    }
+    return json.dumps(document, separators=(",", ":")).encode() + b"\n"
+
+
+def append(path: Path, data: bytes) -> None:
+    with path.open("ab") as segment:
+        segment.write(data)
+
+
+def posted_players(fake: FakeDiscord) -> list[str]:
+    return [
+        field["value"]
+        for message in fake.messages(DEFAULT_CHANNEL)
+        for embed in message["embeds"]
+        for field in embed.get("fields", [])
+        if field["name"] == "Player"
+    ]
+
+
+@pytest.fixture
+def journal_dir(short_dir: Path) -> Path:
+    directory = short_dir / "events"
+    directory.mkdir()
+    return directory
+
+
+async def start(start_bot: StartBot, journal_dir: Path, **env: str) -> LiveBot:
+    return await start_bot(KGSM_JOURNAL_DIR=str(journal_dir), KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL), **env)
+
+
+async def test_lines_appended_to_todays_segment_arrive(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path
+) -> None:
+    append(journal_dir / TODAY, line("old", 0))  # before the bot: cold start at the end, not posted
+    live = await start(start_bot, journal_dir)
+    await asyncio.sleep(0.6)
+    append(journal_dir / TODAY, line("valheim", 1) + line("valheim", 2))
+    await fake.wait_for(lambda: len(posted_players(fake)) == 2, timeout=3)
+    assert posted_players(fake) == ["p1", "p2"]
+    assert live.bot.stats.accepted == 2
+
+
+async def test_a_line_written_in_two_halves_arrives_once_whole(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path
+) -> None:
+    (journal_dir / TODAY).touch()
+    await start(start_bot, journal_dir)
+    whole = line("valheim", 7)
+    append(journal_dir / TODAY, whole[:30])
+    await asyncio.sleep(1.2)  # more than two polls see half a line
+    assert fake.posts() == []
+    append(journal_dir / TODAY, whole[30:])
+    await fake.wait_for(lambda: posted_players(fake) == ["p7"], timeout=3)
+
+
+async def test_a_restart_resumes_from_the_cursor_without_reposting(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path
+) -> None:
+    (journal_dir / TODAY).touch()
+    live = await start(start_bot, journal_dir)
+    append(journal_dir / TODAY, line("valheim", 1))
+    await fake.wait_for(lambda: posted_players(fake) == ["p1"], timeout=3)
+    await live.stop()
+    append(journal_dir / TODAY, line("valheim", 2) + line("valheim", 3))  # written while the bot was down
+    live = await start(start_bot, journal_dir)
+    await fake.wait_for(lambda: len(posted_players(fake)) == 3, timeout=3)
+    await asyncio.sleep(0.6)
+    assert posted_players(fake) == ["p1", "p2", "p3"]
+
+
+async def test_midnight_rollover_with_a_straggler_in_yesterdays_segment(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path
+) -> None:
+    (journal_dir / TODAY).touch()
+    await start(start_bot, journal_dir)
+    append(journal_dir / TODAY, line("valheim", 1))
+    await fake.wait_for(lambda: posted_players(fake) == ["p1"], timeout=3)
+    append(journal_dir / TOMORROW, line("valheim", 2))
+    await fake.wait_for(lambda: len(posted_players(fake)) == 2, timeout=3)
+    append(journal_dir / TODAY, line("valheim", 3))  # emitted just before midnight, written just after
+    append(journal_dir / TOMORROW, line("valheim", 4))
+    await fake.wait_for(lambda: len(posted_players(fake)) == 4, timeout=3)
+    assert sorted(posted_players(fake)) == ["p1", "p2", "p3", "p4"]
+
+
+async def test_stragglers_are_no_longer_read_after_two_minutes(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "STRAGGLER_WINDOW", 0.5)
+    (journal_dir / TODAY).touch()
+    await start(start_bot, journal_dir)
+    append(journal_dir / TOMORROW, line("valheim", 1))
+    await fake.wait_for(lambda: posted_players(fake) == ["p1"], timeout=3)
+    await asyncio.sleep(1.2)
+    append(journal_dir / TODAY, line("valheim", 2))
+    await asyncio.sleep(1.2)
+    assert posted_players(fake) == ["p1"]
+
+
+async def test_a_pruned_segment_is_reported_as_a_gap_once(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path
+) -> None:
+    (journal_dir / TODAY).touch()
+    live = await start(start_bot, journal_dir)
+    append(journal_dir / TODAY, line("valheim", 1))
+    await fake.wait_for(lambda: posted_players(fake) == ["p1"], timeout=3)
+    await live.stop()
+    (journal_dir / TODAY).unlink()  # KGSM pruned it while the bot was down
+    append(journal_dir / TOMORROW, line("valheim", 2))
+    await start(start_bot, journal_dir)
+    await fake.wait_for(lambda: "p2" in posted_players(fake), timeout=3)
+    await asyncio.sleep(1.0)
+    notices = [
+        embed
+        for message in fake.messages(DEFAULT_CHANNEL)
+        for embed in message["embeds"]
+        if "Gap" in embed.get("title", "")
+    ]
+    assert len(notices) == 1
+    assert TODAY.removesuffix(".ndjson") in notices[0]["description"]
+
+
+async def test_replay_imports_history_without_posting_and_events_lists_it(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path
+) -> None:
+    shutil.copy(FIXTURES / "journal" / TODAY, journal_dir / TODAY)
+    total = len((journal_dir / TODAY).read_text().splitlines())
+    live = await start(start_bot, journal_dir, KGSM_JOURNAL_START="replay")
+    await fake.wait_for(lambda: live.bot.stats.accepted == total, timeout=5)
+    await live.bot.recorder.flush()
+    assert await live.bot.store.count_events() == total
+    interaction = await fake.invoke_slash("events", {"instance": "minecraft", "limit": 25})
+    response = await fake.wait_interaction_response(interaction)
+    assert len(response["data"]["embeds"][0]["description"].splitlines()) == 25
+    assert fake.posts() == []
+    append(journal_dir / TODAY, line("minecraft", 99))  # after the import, new lines are posted
+    await fake.wait_for(lambda: posted_players(fake) == ["p99"], timeout=3)
+
+
+async def test_the_same_event_through_socket_and_journal_is_stored_and_posted_once(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path
+) -> None:
+    (journal_dir / TODAY).touch()
+    live = await start(start_bot, journal_dir)
+    raw = line("valheim", 5)
+    document: dict[str, Any] = json.loads(raw)
+    assert await socat_send(live.socket_path, pretty(document)) == 0
+    append(journal_dir / TODAY, raw)
+    await fake.wait_for(lambda: live.bot.stats.accepted == 2, timeout=3)
+    await live.bot.recorder.flush()
+    await asyncio.wait_for(live.bot.delivery.drain(), 5)
+    assert await live.bot.store.count_events() == 1
+    assert posted_players(fake) == ["p5"]

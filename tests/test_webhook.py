@@ -1,0 +1,139 @@
+"""The webhook over real HTTP, signed the way KGSM signs it: wget --post-file and openssl dgst -hmac."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from tests.conftest import CHANNEL_A, CHANNEL_B, DEFAULT_CHANNEL, StartBot
+from tests.fakes.discord_server import FakeDiscord
+from tests.helpers import free_port
+
+SECRET = "correct-horse-battery-staple-42"
+KGSM_POST = r"""
+set -eu
+sig=$(openssl dgst -sha256 -hmac "$SECRET" < "$BODY" | awk '{print $NF}')
+wget -q -O - --server-response --post-file="$BODY" \
+  --header="Content-Type: application/json" \
+  --header="User-Agent: KGSM/3.1.0" \
+  --header="X-KGSM-Timestamp: $STAMP" \
+  --header="X-KGSM-Retry-Count: 0" \
+  --header="X-KGSM-Signature: sha256=$sig" \
+  "$URL" 2>&1
+"""
+
+
+def event(instance: str = "factorio", host: str = "gamehost", n: int = 1) -> dict[str, Any]:
+    return {
+        "V": 1,
+        "EventType": "instance_started",
+        "Data": {"InstanceName": instance},
+        "Timestamp": f"2026-08-14T12:00:{n:02d}.000Z",
+        "Hostname": host,
+        "ProducerVersion": "3.1.0",
+    }
+
+
+async def kgsm_post(
+    port: int, body: bytes, short_dir: Path, *, secret: str = SECRET, stamp: float | None = None
+) -> str:
+    """POST exactly as KGSM does; returns wget's output (server response headers and body)."""
+    body_file = short_dir / f"body-{time.monotonic_ns()}.json"
+    body_file.write_bytes(body)
+    env = {
+        "SECRET": secret,
+        "BODY": str(body_file),
+        "STAMP": str(int(stamp if stamp is not None else time.time())),
+        "URL": f"http://127.0.0.1:{port}/kgsm/webhook",
+        "PATH": "/usr/bin:/bin",
+    }
+    process = await asyncio.create_subprocess_exec(
+        "sh", "-c", KGSM_POST, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+    )
+    out, _ = await asyncio.wait_for(process.communicate(), 30)
+    return out.decode()
+
+
+async def test_a_signed_post_arrives_and_a_retry_posts_once(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path
+) -> None:
+    port = free_port()
+    live = await start_bot(
+        BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET, KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL)
+    )
+    body = json.dumps(event()).encode()
+    first = await kgsm_post(port, body, short_dir)
+    assert "200 OK" in first
+    assert '"stored"' in first
+    retried = await kgsm_post(port, body, short_dir)
+    assert '"duplicate"' in retried
+    (message,) = await fake.wait_for_messages(DEFAULT_CHANNEL)
+    assert "factorio" in message["embeds"][0]["title"]
+    assert "on gamehost" in message["embeds"][0]["footer"]["text"]
+    await asyncio.wait_for(live.bot.delivery.drain(), 5)
+    assert len(fake.posts(DEFAULT_CHANNEL)) == 1
+
+
+async def test_wrong_signature_stale_timestamp_and_oversized_body_are_refused(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path
+) -> None:
+    port = free_port()
+    live = await start_bot(
+        BOT_HTTP_PORT=str(port),
+        KGSM_WEBHOOK_SECRET=SECRET,
+        KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL),
+        KGSM_MAX_PAYLOAD_BYTES="4096",
+    )
+    body = json.dumps(event()).encode()
+    assert "401" in await kgsm_post(port, body, short_dir, secret="not-the-secret-at-all")
+    assert "400" in await kgsm_post(port, body, short_dir, stamp=time.time() - 600)
+    huge = json.dumps({**event(), "Data": {"InstanceName": "x", "Blob": "y" * 10_000}}).encode()
+    assert "413" in await kgsm_post(port, huge, short_dir)
+    assert live.bot.stats.refused == {"bad_signature": 1, "stale": 1, "too_large": 1}
+    assert await live.bot.store.count_events() == 0
+    assert fake.posts() == []
+
+
+async def test_a_signed_body_that_is_not_an_event_is_a_400_with_a_reason(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path
+) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET)
+    assert "400" in await kgsm_post(port, b'{"Data": {}}', short_dir)
+    assert live.bot.stats.refused == {"no_event_type": 1}
+
+
+async def test_without_a_secret_the_endpoint_is_off(fake: FakeDiscord, start_bot: StartBot) -> None:
+    port = free_port()
+    await start_bot(BOT_HTTP_PORT=str(port))
+    url = f"http://127.0.0.1:{port}/kgsm/webhook"
+    async with aiohttp.ClientSession() as session, session.post(url, data=b"{}") as response:
+        assert response.status in (404, 405)
+
+
+async def test_several_hosts_route_by_host_and_show_it(fake: FakeDiscord, start_bot: StartBot, short_dir: Path) -> None:
+    port = free_port()
+    await start_bot(
+        BOT_HTTP_PORT=str(port),
+        KGSM_WEBHOOK_SECRET=SECRET,
+        KGSM_CHANNELS=f"alpha:minecraft={CHANNEL_A},minecraft={CHANNEL_B}",
+    )
+    await kgsm_post(port, json.dumps(event("minecraft", "alpha", 1)).encode(), short_dir)
+    await kgsm_post(port, json.dumps(event("minecraft", "beta", 2)).encode(), short_dir)
+    (on_alpha,) = await fake.wait_for_messages(CHANNEL_A)
+    (on_beta,) = await fake.wait_for_messages(CHANNEL_B)
+    assert "on alpha" in on_alpha["embeds"][0]["footer"]["text"]
+    assert "on beta" in on_beta["embeds"][0]["footer"]["text"]
+
+    interaction = await fake.invoke_slash("status")
+    overview = (await fake.wait_interaction_response(interaction))["data"]["embeds"][0]
+    assert [field["name"] for field in overview["fields"]] == ["alpha", "beta"]
+    interaction = await fake.invoke_slash("events")
+    lines = (await fake.wait_interaction_response(interaction))["data"]["embeds"][0]["description"].splitlines()
+    assert "on beta" in lines[0]
+    assert "on alpha" in lines[1]
