@@ -60,6 +60,7 @@ EXTENSIONS = (
 # Server commands (/start, /stop, …) exist only when KGSM_PATH names kgsm.sh.
 CONTROL_EXTENSION = "cogs.control"
 PRUNE_INTERVAL = 3600.0
+CONSOLE_CHANNEL = 0  # dry-run only: where events without a channel are shown
 
 
 def point_discord_py_at(settings: DiscordSettings) -> None:
@@ -194,9 +195,7 @@ class KGSMBot(commands.Bot):
             return  # history imported from the journal: stored and counted, never posted
         channels = self.router.channels_for(event)
         if not channels and self.dry_run and not self.router.is_muted(event):
-            self.console.show(
-                "no channel (set KGSM_DEFAULT_CHANNEL_ID or KGSM_CHANNELS)", [self.renderers.render(event)]
-            )
+            channels = [CONSOLE_CHANNEL]  # dry-run shows what a configured channel would get
         await self.notifier.notify(event, channels)
 
     async def _gap(self, message: str) -> None:

@@ -38,11 +38,15 @@ class ConsolePoster:
         for embed in embeds:
             print(format_embed(embed, target), file=stream, flush=True)
 
+    @staticmethod
+    def _target(channel_id: int) -> str:
+        return f"channel {channel_id}" if channel_id else "no channel (set KGSM_DEFAULT_CHANNEL_ID or KGSM_CHANNELS)"
+
     async def post(self, channel_id: int, embeds: list[dict[str, Any]], nonce: str) -> int:
-        self.show(f"channel {channel_id}", [discord.Embed.from_dict(embed) for embed in embeds])
+        self.show(self._target(channel_id), [discord.Embed.from_dict(embed) for embed in embeds])
         self._next_id += 1
         return self._next_id
 
     async def edit(self, channel_id: int, message_id: int, embeds: list[dict[str, Any]]) -> None:
-        target = f"channel {channel_id} (edit of message {message_id})"
+        target = f"{self._target(channel_id)}, edit of message {message_id}"
         self.show(target, [discord.Embed.from_dict(embed) for embed in embeds])

@@ -147,3 +147,11 @@ def test_many_long_values_stay_within_every_limit() -> None:
 def test_blueprint_events_name_the_blueprint() -> None:
     embed = render(sample_event("blueprint_created"))
     assert embed.title == "📘 factorio — blueprint created"
+
+
+def test_a_sentence_whose_values_older_kgsm_did_not_send_falls_back_to_plain_words() -> None:
+    event = parse_event({"EventType": "instance_created", "Data": {"InstanceId": "valheim"}})
+    embed = render(event)
+    assert embed.description == "**valheim**: instance created."
+    crashed = render(parse_event({"EventType": "instance_crashed", "Data": {"InstanceName": "v"}}))
+    assert "unknown" not in (crashed.description or "")

@@ -18,17 +18,19 @@ if TYPE_CHECKING:
     from bot.bot import KGSMBot
 
 
-class _Blanks(dict[str, str]):
-    def __missing__(self, key: str) -> str:
-        return "unknown"
-
-
 def sentence(template: str, event: Event) -> str:
-    """Fill `{subject}` and `{DataKey}` placeholders with escaped values; a missing value reads `unknown`."""
+    """Fill `{subject}` and `{DataKey}` placeholders with escaped values.
+
+    Older KGSM sends fewer Data keys, so a template whose values are missing falls back to a plain
+    "<subject>: <what happened>." rather than printing "unknown" in the middle of a sentence.
+    """
     values: Mapping[str, Any] = event.data
-    filled = _Blanks({key: safe(value) for key, value in values.items() if value is not None})
+    filled = {key: safe(value) for key, value in values.items() if value is not None}
     filled["subject"] = f"**{safe(event.subject)}**"
-    return template.format_map(filled)
+    try:
+        return template.format_map(filled)
+    except KeyError:
+        return f"{filled['subject']}: {event.kind.label}."
 
 
 class FamilyCog(commands.Cog):
