@@ -93,7 +93,7 @@ class ControlSettings:
     kgsm_path: Path | None = None
     cli: str = "auto"
     operator_role_ids: frozenset[int] = frozenset()
-    command_timeout: float = 900.0
+    command_timeout: float = 840.0
 
 
 @dataclass(frozen=True)
@@ -254,7 +254,7 @@ def _control_settings(read: _Reader) -> ControlSettings:
         kgsm_path=kgsm_path,
         cli=read.choice("KGSM_CLI", "auto", ("auto", "modern", "legacy")),
         operator_role_ids=frozenset(roles),
-        command_timeout=read.number("KGSM_COMMAND_TIMEOUT", 900.0),
+        command_timeout=read.number("KGSM_COMMAND_TIMEOUT", 840.0),
     )
 
 

@@ -1,17 +1,21 @@
 """Permission checks enforced by the bot itself, not only by Discord's default permissions.
 
 Discord's `default_member_permissions` only hides a command; a server admin can grant it to anyone in the
-integration settings. Changing the bot's behaviour therefore also needs Manage Server here.
+integration settings. Changing the bot's behaviour therefore also needs Manage Server here, and running KGSM
+needs Manage Server or one of the operator roles (`KGSM_OPERATOR_ROLE_IDS`).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
 from discord import app_commands
+
+if TYPE_CHECKING:
+    from bot.bot import KGSMBot
 
 log = logging.getLogger(__name__)
 
@@ -29,5 +33,27 @@ def require_manage_guild() -> Callable[[T], T]:
         name = interaction.command.qualified_name if interaction.command else "?"
         log.warning("refused /%s for %s (%s): Manage Server is required", name, interaction.user, interaction.user.id)
         raise NotAllowed("Only members with the **Manage Server** permission can change the bot's notifications.")
+
+    return app_commands.check(predicate)
+
+
+def is_operator(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the member may run KGSM: Manage Server, or a role listed in `KGSM_OPERATOR_ROLE_IDS`."""
+    if interaction.permissions.manage_guild:
+        return True
+    operator_roles = cast("KGSMBot", interaction.client).settings.control.operator_role_ids
+    member = interaction.user
+    return isinstance(member, discord.Member) and any(role.id in operator_roles for role in member.roles)
+
+
+def require_operator() -> Callable[[T], T]:
+    async def predicate(interaction: discord.Interaction[Any]) -> bool:
+        if is_operator(interaction):
+            return True
+        name = interaction.command.qualified_name if interaction.command else "?"
+        log.warning("refused /%s for %s (%s): not a KGSM operator", name, interaction.user, interaction.user.id)
+        raise NotAllowed(
+            "Only members with the **Manage Server** permission or a KGSM operator role can run server commands."
+        )
 
     return app_commands.check(predicate)

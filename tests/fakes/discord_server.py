@@ -452,6 +452,7 @@ class _Guild:
     name: str
     owner_id: int
     channels: dict[int, _Channel] = field(default_factory=dict)
+    roles: dict[int, str] = field(default_factory=dict)  # id -> name, besides @everyone
 
 
 @dataclass
@@ -922,6 +923,13 @@ class FakeDiscord:
         channel = _Channel(channel_id, gid, name or f"channel-{channel_id}", len(guild.channels), topic)
         guild.channels[channel_id] = channel
         self._channels[channel_id] = channel
+
+    def add_role(self, role_id: int, guild_id: int | None = None, *, name: str | None = None) -> None:
+        """Add a role (no permissions of its own). Add roles before the bot connects so GUILD_CREATE carries them;
+        give it to a member with ``invoke_slash(..., roles=[role_id])``."""
+        gid = self.guild_id if guild_id is None else guild_id
+        self.add_guild(gid)
+        self._guilds[gid].roles[role_id] = name or f"role-{role_id}"
 
     def add_user(self, user_id: int, name: str | None = None) -> JSON:
         """Register (or fetch) a guild member user used by interactions and ``GET /users/{id}``."""
@@ -1930,10 +1938,10 @@ class FakeDiscord:
 
     # ------------------------------------------------------------------ payload builders
 
-    def _member_payload(self, user: JSON, permissions: str | None = None) -> JSON:
+    def _member_payload(self, user: JSON, permissions: str | None = None, roles: Sequence[int] = ()) -> JSON:
         member: JSON = {
             "user": _copy(user),
-            "roles": [],
+            "roles": [str(role_id) for role_id in roles],
             "joined_at": "2024-01-01T00:00:00.000000+00:00",
             "premium_since": None,
             "deaf": False,
@@ -1978,7 +1986,10 @@ class FakeDiscord:
             "verification_level": 0,
             "default_message_notifications": 0,
             "explicit_content_filter": 0,
-            "roles": [everyone],
+            "roles": [
+                everyone,
+                *(self._role_payload(rid, name, n) for n, (rid, name) in enumerate(guild.roles.items())),
+            ],
             "emojis": [],
             "stickers": [],
             "features": [],
@@ -2010,6 +2021,20 @@ class FakeDiscord:
             "soundboard_sounds": [],
         }
 
+    @staticmethod
+    def _role_payload(role_id: int, name: str, index: int) -> JSON:
+        return {
+            "id": str(role_id),
+            "name": name,
+            "permissions": "0",
+            "position": index + 1,
+            "color": 0,
+            "hoist": False,
+            "managed": False,
+            "mentionable": False,
+            "flags": 0,
+        }
+
     def _channel_payload_for_interaction(self, channel_id: int, guild_id: int, permissions: str) -> JSON:
         channel = self._channels.get(channel_id)
         payload = channel.payload() if channel else _Channel(channel_id, guild_id, f"channel-{channel_id}", 0).payload()
@@ -2025,6 +2050,7 @@ class FakeDiscord:
         user_id: int,
         member_permissions: str,
         locale: str,
+        roles: Sequence[int] = (),
     ) -> JSON:
         gid = self.guild_id if guild_id is None else guild_id
         if channel_id is None:
@@ -2044,7 +2070,7 @@ class FakeDiscord:
             "guild_locale": "en-US",
             "channel_id": str(channel_id),
             "channel": self._channel_payload_for_interaction(channel_id, gid, member_permissions),
-            "member": self._member_payload(user, member_permissions),
+            "member": self._member_payload(user, member_permissions, roles),
             "app_permissions": self.app_permissions,
             "locale": locale,
             "entitlements": [],
@@ -2220,13 +2246,15 @@ class FakeDiscord:
         channel_id: int | None = None,
         locale: str = "en-US",
         enforce_permissions: bool = True,
+        roles: Sequence[int] = (),
     ) -> int:
         """Invoke a synced chat-input command as a guild member; returns the interaction id.
 
         ``options`` is either ``{"name": value}`` (types taken from the synced schema; users,
         channels and roles get ``resolved`` entries) or a raw list of Discord option dicts.
-        ``subcommand`` is ``"sub"`` or ``"group sub"``.  Raises ``LookupError`` if the command was
-        never synced and ``PermissionError`` if the member lacks ``default_member_permissions``.
+        ``subcommand`` is ``"sub"`` or ``"group sub"``.  ``roles`` are the member's role ids (see
+        ``add_role``).  Raises ``LookupError`` if the command was never synced and ``PermissionError``
+        if the member lacks ``default_member_permissions``.
         """
         base = self._base_interaction(
             2,
@@ -2235,6 +2263,7 @@ class FakeDiscord:
             user_id=user_id,
             member_permissions=member_permissions,
             locale=locale,
+            roles=roles,
         )
         base["data"] = self._command_data(
             name,

@@ -1,0 +1,401 @@
+"""Running kgsm.sh for the server commands: which syntax it speaks, the arguments of each command, and running
+it safely (an argument list, never a shell; names checked first; a timeout; bounded output).
+
+KGSM has two command-line syntaxes (see `shared/kgsm-events.md` §5):
+
+| command    | modern (2026)                                     | legacy (2024–2025)                               |
+|------------|---------------------------------------------------|--------------------------------------------------|
+| start      | `start <name>` (also stop, restart)               | `--instance <name> --start` (--stop, --restart)  |
+| logs       | `logs <name> --tail N`                            | `--instance <name> --logs`                       |
+| backup     | `backup <name>` *                                 | `--instance <name> --create-backup`              |
+| install    | `install <bp> [--name N] [--version V]` *         | `--install <bp> [--version V] [--name N]`        |
+| uninstall  | `uninstall <name>` *                              | `--uninstall <name>`                             |
+| instances  | `instances list --json`                           | `--instances --json`                             |
+| blueprints | `blueprints list --json` *                        | `--blueprints --json`                            |
+
+The modern forms marked * are not in §5; they are assumed to be the natural subcommand forms.
+
+`KGSM_CLI=auto` decides once, from `kgsm.sh --help`: a help text that lists the lifecycle shortcuts as
+subcommands (a line starting with `start <…>`) is the modern syntax, even if it also mentions `--instance`
+(a transitional KGSM accepts its newest syntax); otherwise one that mentions the `--instance` option is the
+legacy syntax. A help text with neither is not guessed at: the command fails asking for `KGSM_CLI`, and the
+next command asks KGSM again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import json
+import logging
+import os
+import re
+import signal
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
+# Secrets of the bot that KGSM has no use for are not handed on to it.
+PRIVATE_VARIABLES = frozenset({"DISCORD_TOKEN", "KGSM_WEBHOOK_SECRET"})
+ORIGIN = "discord"
+OUTPUT_LIMIT = 256 * 1024  # bytes kept of each stream: the end, where errors and the latest log lines are
+QUICK_TIMEOUT = 20.0  # for --help and the lists, never longer than KGSM_COMMAND_TIMEOUT
+LIST_TTL = 30.0
+KILL_GRACE = 2.0
+DRAIN_GRACE = 1.0
+
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+_MODERN_HELP = re.compile(r"^\s*start\s+<", re.MULTILINE)
+_LEGACY_HELP = re.compile(r"--instance(?![\w-])")
+
+
+class Syntax(StrEnum):
+    MODERN = "modern"
+    LEGACY = "legacy"
+
+
+class BadName(ValueError):
+    """A name or version that does not match the strict pattern; it never reaches a process."""
+
+
+class KgsmError(Exception):
+    """KGSM could not be asked (its syntax is unknown, a list failed); the message says why."""
+
+
+def check_name(raw: str, what: str = "instance") -> str:
+    name = raw.strip()
+    if not NAME.match(name):
+        raise BadName(
+            f"A {what} name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit."
+        )
+    return name
+
+
+def check_version(raw: str) -> str:
+    version = raw.strip()
+    if not VERSION.match(version):
+        raise BadName(
+            "A version is 1 to 64 letters, digits, dots, dashes, underscores or pluses, starting with a "
+            "letter or digit."
+        )
+    return version
+
+
+_LEGACY_FLAGS = {
+    "start": "--start",
+    "stop": "--stop",
+    "restart": "--restart",
+    "logs": "--logs",
+    "backup": "--create-backup",
+}
+INSTANCE_ACTIONS = frozenset({*_LEGACY_FLAGS, "uninstall"})
+
+
+def instance_args(syntax: Syntax, action: str, instance: str, *, tail: int | None = None) -> list[str]:
+    """The arguments of `action` (start, stop, restart, logs, backup, uninstall) on one instance."""
+    if action not in INSTANCE_ACTIONS:
+        raise ValueError(f"unknown action {action!r}")
+    name = check_name(instance)
+    if syntax is Syntax.LEGACY:
+        return ["--uninstall", name] if action == "uninstall" else ["--instance", name, _LEGACY_FLAGS[action]]
+    if action == "logs" and tail is not None:
+        return ["logs", name, "--tail", str(int(tail))]
+    return [action, name]
+
+
+def install_args(syntax: Syntax, blueprint: str, *, name: str | None = None, version: str | None = None) -> list[str]:
+    options: list[str] = []
+    if syntax is Syntax.LEGACY:
+        args = ["--install", check_name(blueprint, "blueprint")]
+        if version:
+            options += ["--version", check_version(version)]
+        if name:
+            options += ["--name", check_name(name)]
+    else:
+        args = ["install", check_name(blueprint, "blueprint")]
+        if name:
+            options += ["--name", check_name(name)]
+        if version:
+            options += ["--version", check_version(version)]
+    return args + options
+
+
+def list_args(syntax: Syntax, what: str) -> list[str]:
+    """`what` is instances or blueprints; the answer is asked for as JSON."""
+    if what not in ("instances", "blueprints"):
+        raise ValueError(f"KGSM lists no {what!r}")
+    return [f"--{what}", "--json"] if syntax is Syntax.LEGACY else [what, "list", "--json"]
+
+
+def detect_syntax(help_text: str) -> Syntax | None:
+    text = plain(help_text)
+    if _MODERN_HELP.search(text):
+        return Syntax.MODERN
+    if _LEGACY_HELP.search(text):
+        return Syntax.LEGACY
+    return None
+
+
+def plain(text: str) -> str:
+    """KGSM colours its output; the colour codes are noise in Discord."""
+    return _ANSI.sub("", text)
+
+
+def parse_names(output: str) -> list[str]:
+    """Names from KGSM's list output, whatever its shape: a JSON array of names or of objects with a name, an
+    object keyed by name, or plain text with one name per line. Anything that is not a valid name is dropped."""
+    try:
+        document: Any = json.loads(output)
+    except ValueError:
+        candidates: list[Any] = [line.strip() for line in plain(output).splitlines()]
+    else:
+        if isinstance(document, dict):
+            candidates = list(document)
+        elif isinstance(document, list):
+            candidates = [_name_of(item) for item in document]
+        else:
+            candidates = []
+    names = [c for c in candidates if isinstance(c, str) and NAME.match(c)]
+    return list(dict.fromkeys(names))
+
+
+def _name_of(item: Any) -> Any:
+    if isinstance(item, dict):
+        for key in ("name", "Name", "InstanceName", "instance", "BlueprintName", "blueprint"):
+            if key in item:
+                return item[key]
+        return None
+    return item
+
+
+class _Tail:
+    """The last `limit` bytes of a stream, and how many bytes it had in all."""
+
+    def __init__(self, limit: int = OUTPUT_LIMIT) -> None:
+        self.limit = limit
+        self.data = bytearray()
+        self.total = 0
+
+    async def read_from(self, stream: asyncio.StreamReader) -> None:
+        while chunk := await stream.read(65536):
+            self.total += len(chunk)
+            self.data += chunk
+            del self.data[: max(len(self.data) - self.limit, 0)]
+
+    def text(self) -> str:
+        return plain(self.data.decode(errors="replace"))
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one call of kgsm.sh ended. `returncode` is None when it was killed after its timeout."""
+
+    args: tuple[str, ...]
+    returncode: int | None
+    stdout: str
+    stderr: str
+    seconds: float
+    time_limit: float
+    truncated: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    @property
+    def timed_out(self) -> bool:
+        return self.returncode is None
+
+    def error_text(self) -> str:
+        """KGSM's own words on what went wrong: its error output, else its normal output."""
+        return (self.stderr.strip() or self.stdout.strip()).strip()
+
+
+class KgsmCli:
+    """Runs one kgsm.sh, with the environment of the bot plus who asked (`KGSM_EVENT_ACTOR`/`_ORIGIN`)."""
+
+    def __init__(self, path: Path, cli: str, timeout: float, environ: Mapping[str, str] | None = None) -> None:
+        self.path = path
+        self.timeout = timeout
+        self._environ = environ
+        self._syntax = None if cli == "auto" else Syntax(cli)
+        self._syntax_lock = asyncio.Lock()
+        self._lists: dict[str, _CachedList] = {
+            what: _CachedList(functools.partial(self._fetch_list, what)) for what in ("instances", "blueprints")
+        }
+
+    @property
+    def quick_timeout(self) -> float:
+        return min(self.timeout, QUICK_TIMEOUT)
+
+    def environment(self, actor: str | None) -> dict[str, str]:
+        source = os.environ if self._environ is None else self._environ
+        env = {key: value for key, value in source.items() if key not in PRIVATE_VARIABLES}
+        env.pop("KGSM_EVENT_ACTOR", None)
+        if actor:
+            env["KGSM_EVENT_ACTOR"] = actor
+        env["KGSM_EVENT_ORIGIN"] = ORIGIN
+        return env
+
+    async def syntax(self) -> Syntax:
+        """The configured syntax, or (auto) the one `kgsm.sh --help` shows, asked once."""
+        if self._syntax is not None:
+            return self._syntax
+        async with self._syntax_lock:
+            if self._syntax is None:
+                outcome = await self.run(["--help"], time_limit=self.quick_timeout)
+                detected = detect_syntax(outcome.stdout + "\n" + outcome.stderr)
+                if detected is None:
+                    raise KgsmError(
+                        f"Could not tell which command syntax {self.path.name} speaks from its --help "
+                        f"({_describe_end(outcome)}); set KGSM_CLI=modern or KGSM_CLI=legacy."
+                    )
+                log.info("%s speaks the %s command syntax (KGSM_CLI=auto)", self.path, detected.value)
+                self._syntax = detected
+            return self._syntax
+
+    async def instances(self, *, refresh: bool = False) -> list[str]:
+        return await self._lists["instances"].get(refresh=refresh)
+
+    async def blueprints(self, *, refresh: bool = False) -> list[str]:
+        return await self._lists["blueprints"].get(refresh=refresh)
+
+    def forget_instances(self) -> None:
+        """After an install or uninstall the list has changed."""
+        self._lists["instances"].forget()
+
+    async def _fetch_list(self, what: str) -> list[str]:
+        outcome = await self.run(list_args(await self.syntax(), what), time_limit=self.quick_timeout)
+        if not outcome.ok:
+            raise KgsmError(f"KGSM could not list the {what} ({_describe_end(outcome)}): {outcome.error_text()[-500:]}")
+        return parse_names(outcome.stdout)
+
+    async def run(self, args: Sequence[str], *, time_limit: float, actor: str | None = None) -> Outcome:
+        """Run kgsm.sh with `args` (built by the functions above); on timeout kill it and its children.
+
+        kgsm.sh starts in a session of its own so that its whole process group can be killed when it hangs.
+        Once kgsm.sh itself has exited nothing is killed: a game server it started in the background lives on,
+        and its output is read for at most `DRAIN_GRACE` more seconds in case it holds KGSM's pipes open.
+        """
+        began = time.monotonic()
+        process = await asyncio.create_subprocess_exec(
+            str(self.path),
+            *args,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=self.environment(actor),
+            start_new_session=True,
+        )
+        assert process.stdout is not None
+        assert process.stderr is not None
+        out, err = _Tail(), _Tail()
+        readers = [
+            asyncio.create_task(out.read_from(process.stdout)),
+            asyncio.create_task(err.read_from(process.stderr)),
+        ]
+        try:
+            try:
+                returncode: int | None = await asyncio.wait_for(process.wait(), time_limit)
+            except TimeoutError:
+                log.warning("kgsm.sh %s did not finish within %g s; killing it", " ".join(args), time_limit)
+                returncode = None
+                _kill_group(process.pid)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(process.wait(), KILL_GRACE)
+            await asyncio.wait(readers, timeout=DRAIN_GRACE)
+        finally:
+            if process.returncode is None:  # cancelled while it ran: the bot is stopping
+                _kill_group(process.pid)
+            for reader in readers:
+                reader.cancel()
+        return Outcome(
+            args=tuple(args),
+            returncode=returncode,
+            stdout=out.text(),
+            stderr=err.text(),
+            seconds=time.monotonic() - began,
+            time_limit=time_limit,
+            truncated=out.total > out.limit or err.total > err.limit,
+        )
+
+
+def _kill_group(pid: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+
+
+def _describe_end(outcome: Outcome) -> str:
+    return f"no answer within {outcome.time_limit:g} s" if outcome.timed_out else f"exit code {outcome.returncode}"
+
+
+class _CachedList:
+    """A list from KGSM, kept for `LIST_TTL` seconds; one fetch at a time however many ask."""
+
+    def __init__(self, fetch: Callable[[], Awaitable[list[str]]]) -> None:
+        self._fetch = fetch
+        self._lock = asyncio.Lock()
+        self._names: list[str] = []
+        self._fetched_at: float | None = None
+
+    def forget(self) -> None:
+        self._fetched_at = None
+
+    async def get(self, *, refresh: bool = False) -> list[str]:
+        async with self._lock:
+            fresh = self._fetched_at is not None and time.monotonic() - self._fetched_at < LIST_TTL
+            if refresh or not fresh:
+                self._names = await self._fetch()
+                self._fetched_at = time.monotonic()
+            return list(self._names)
+
+
+class Busy(Exception):
+    """Another command for the same instance is still running."""
+
+    def __init__(self, name: str, holder: str) -> None:
+        super().__init__(f"{name} is busy: {holder} is still running")
+        self.name = name
+        self.holder = holder
+
+
+class Reservation:
+    """A held instance name, released when the `with` block ends."""
+
+    def __init__(self, held: dict[str, str], key: str) -> None:
+        self._held = held
+        self._key = key
+
+    def __enter__(self) -> Reservation:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._held.pop(self._key, None)
+
+
+class Reservations:
+    """One command per instance at a time (names compared without case, as members type them)."""
+
+    def __init__(self) -> None:
+        self._held: dict[str, str] = {}
+
+    def holder(self, name: str) -> str | None:
+        """What holds `name` (e.g. "/start by ada"), if anything."""
+        return self._held.get(name.lower())
+
+    def reserve(self, name: str, what: str) -> Reservation:
+        """Hold `name` for `what` at once, or raise Busy; use the result in a `with` block."""
+        key = name.lower()
+        holder = self._held.get(key)
+        if holder is not None:
+            raise Busy(name, holder)
+        self._held[key] = what
+        return Reservation(self._held, key)

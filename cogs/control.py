@@ -1,0 +1,407 @@
+"""Server commands: /start, /stop, /restart, /backup, /logs, /install, /uninstall and /blueprints run kgsm.sh.
+
+Loaded only when `KGSM_PATH` names kgsm.sh; `bot/kgsm_cli.py` knows the arguments in each KGSM syntax. Every
+command:
+
+- needs an operator (Manage Server or a role in `KGSM_OPERATOR_ROLE_IDS`), checked by the bot on every call;
+- checks each name against a strict pattern before anything runs, then against what KGSM lists;
+- holds its instance, so a second command for it is refused while the first runs (/logs only reads and is
+  let through);
+- answers privately, after deferring so that long operations outlive Discord's 3 s limit. The public record
+  is the live operation message made from KGSM's events, whose footer names the member, because the call
+  carries `KGSM_EVENT_ACTOR=discord:<name>`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import logging
+from collections.abc import AsyncIterator, Iterable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.kgsm_cli import (
+    BadName,
+    Busy,
+    KgsmCli,
+    KgsmError,
+    Outcome,
+    Reservation,
+    Reservations,
+    check_name,
+    check_version,
+    install_args,
+    instance_args,
+)
+from cogs.utils.checks import is_operator, require_operator
+from cogs.utils.choices import MAX_CHOICES, BadValue
+from cogs.utils.text import safe
+
+if TYPE_CHECKING:
+    from bot.bot import KGSMBot
+
+log = logging.getLogger(__name__)
+
+LOGS_TIME_LIMIT = 60.0
+MESSAGE_LIMIT = 2000
+DETAIL_LINES = 15  # of a successful command's output
+ACTIONS = {"start": "Started", "stop": "Stopped", "restart": "Restarted", "backup": "Backed up"}
+
+
+class InstanceBusy(app_commands.CheckFailure):
+    """Another command for the instance is running; the message names it."""
+
+
+def busy_text(busy: Busy) -> str:
+    return f"**{safe(busy.name)}** is busy: {safe(busy.holder)} is still running. Try again when it has finished."
+
+
+def block(text: str, room: int) -> str:
+    """`text` as a code block within `room` characters, keeping its end (where KGSM puts its errors)."""
+    body = text.replace("```", "ˋˋˋ")
+    room -= len("\n```\n\n```")
+    if len(body) > room:
+        body = "…" + body[-(room - 1) :]
+    return f"\n```\n{body}\n```"
+
+
+def command_line(outcome: Outcome) -> str:
+    return "kgsm.sh " + " ".join(outcome.args)
+
+
+def report(outcome: Outcome, done: str) -> str:
+    """What happened, with KGSM's own words: its output tail on success, its error text on failure."""
+    if outcome.timed_out:
+        head = f"⏱️ `{command_line(outcome)}` did not finish within {outcome.time_limit:g} s and was stopped."
+        detail = outcome.error_text()
+    elif outcome.ok:
+        head = f"✅ {done} (`{command_line(outcome)}`, {outcome.seconds:.1f} s)."
+        detail = "\n".join(outcome.stdout.strip().splitlines()[-DETAIL_LINES:])
+    else:
+        head = f"❌ `{command_line(outcome)}` failed with exit code {outcome.returncode}:"
+        detail = outcome.error_text() or "(KGSM printed nothing)"
+    return head + block(detail, MESSAGE_LIMIT - len(head)) if detail else head
+
+
+def suggest(names: Iterable[str], current: str) -> list[app_commands.Choice[str]]:
+    """Names that start with what was typed, then names that contain it; at most 25."""
+    unique = list(dict.fromkeys(names))
+    typed = current.strip().lower()
+    starts = [n for n in unique if n.lower().startswith(typed)]
+    contains = [n for n in unique if typed in n.lower() and n not in starts]
+    return [app_commands.Choice(name=n, value=n) for n in (starts + contains)[:MAX_CHOICES]]
+
+
+def matching(names: Iterable[str], name: str) -> str | None:
+    """KGSM's spelling of `name`: the exact name, else the only one that differs in case."""
+    names = list(names)
+    if name in names:
+        return name
+    folded = [n for n in names if n.lower() == name.lower()]
+    return folded[0] if len(folded) == 1 else None
+
+
+def checked(raw: str, what: str = "instance") -> str:
+    try:
+        return check_name(raw, what)
+    except BadName as error:
+        log.warning("refused %r as %s name", raw[:100], what)
+        raise BadValue(str(error)) from None
+
+
+def actor(interaction: discord.Interaction[Any]) -> str:
+    return f"discord:{interaction.user.name}"
+
+
+class ConfirmUninstall(discord.ui.View):
+    """Uninstall/Cancel buttons that only the member who asked can press, for `expiry` seconds."""
+
+    expiry: ClassVar[float] = 60.0
+
+    def __init__(self, control: Control, instance: str, prompt: discord.Interaction[Any]) -> None:
+        super().__init__(timeout=self.expiry)
+        self.control = control
+        self.instance = instance
+        self.prompt = prompt
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+        if interaction.user.id == self.prompt.user.id:
+            return True
+        log.warning(
+            "refused %s (%s) pressing the uninstall confirmation of %s for %s",
+            interaction.user,
+            interaction.user.id,
+            self.instance,
+            self.prompt.user,
+        )
+        await interaction.response.send_message(
+            f"Only {safe(self.prompt.user.name)}, who asked, can confirm this uninstall.", ephemeral=True
+        )
+        return False
+
+    @discord.ui.button(label="Uninstall", style=discord.ButtonStyle.danger)
+    async def confirm(
+        self, interaction: discord.Interaction[Any], _button: discord.ui.Button[ConfirmUninstall]
+    ) -> None:
+        self.stop()
+        await self.control.uninstall_confirmed(interaction, self.instance)
+
+    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
+    async def cancel(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[ConfirmUninstall]) -> None:
+        self.stop()
+        await interaction.response.edit_message(content=f"**{safe(self.instance)}** was not uninstalled.", view=None)
+
+    async def on_timeout(self) -> None:
+        with contextlib.suppress(discord.HTTPException):
+            await self.prompt.edit_original_response(
+                content=f"⌛ The confirmation expired; **{safe(self.instance)}** was not uninstalled.", view=None
+            )
+
+
+class Control(commands.Cog):
+    def __init__(self, bot: KGSMBot) -> None:
+        self.bot = bot
+        settings = bot.settings.control
+        assert settings.kgsm_path is not None
+        self.cli = KgsmCli(settings.kgsm_path, settings.cli, settings.command_timeout)
+        self.reservations = Reservations()
+
+    # ------------------------------------------------------------------ helpers
+
+    def _reserve(self, interaction: discord.Interaction[Any], name: str, command: str) -> Reservation:
+        try:
+            return self.reservations.reserve(name, f"/{command} by {interaction.user.name}")
+        except Busy as busy:
+            log.info("refused /%s %s for %s: %s is running", command, name, interaction.user, busy.holder)
+            raise InstanceBusy(busy_text(busy)) from None
+
+    @contextlib.asynccontextmanager
+    async def _answering(self, interaction: discord.Interaction[Any]) -> AsyncIterator[None]:
+        """After the deferral, what went wrong replaces the "thinking…" message."""
+        try:
+            yield
+        except (BadValue, KgsmError) as error:
+            await self._tell(interaction, content=str(error))
+        except OSError as error:
+            log.error("could not run %s: %s", self.cli.path, error)
+            await self._tell(interaction, content=f"Could not run {self.cli.path.name}: {error.strerror}")
+
+    async def _tell(self, interaction: discord.Interaction[Any], **message: Any) -> None:
+        """Replace the "thinking…" (or the prompt) with the answer. Past Discord's 15 minutes the interaction
+        can no longer be answered; the live operation message still shows how it ended."""
+        try:
+            await interaction.edit_original_response(**message)
+        except discord.HTTPException as error:
+            log.warning("could not answer %s about /%s: %s", interaction.user, interaction.command, error)
+
+    async def _instance(self, name: str) -> str:
+        """KGSM's spelling of an instance it lists; the list is asked again before a name is refused."""
+        for refresh in (False, True):
+            found = matching(await self.cli.instances(refresh=refresh), name)
+            if found is not None:
+                return found
+        raise BadValue(f"KGSM has no instance called **{safe(name)}**.")
+
+    async def _blueprint(self, name: str) -> str:
+        for refresh in (False, True):
+            found = matching(await self.cli.blueprints(refresh=refresh), name)
+            if found is not None:
+                return found
+        raise BadValue(f"KGSM has no blueprint called **{safe(name)}**; /blueprints lists them.")
+
+    async def _run(self, interaction: discord.Interaction[Any], args: list[str], time_limit: float) -> Outcome:
+        outcome = await self.cli.run(args, time_limit=time_limit, actor=actor(interaction))
+        end = "timed out" if outcome.timed_out else f"exit code {outcome.returncode}"
+        log.info("%s (%s) ran kgsm.sh %s: %s", interaction.user, interaction.user.id, " ".join(args), end)
+        return outcome
+
+    async def _instance_action(self, interaction: discord.Interaction[Any], action: str, raw: str) -> None:
+        name = checked(raw)
+        with self._reserve(interaction, name, action):
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            async with self._answering(interaction):
+                instance = await self._instance(name)
+                args = instance_args(await self.cli.syntax(), action, instance)
+                outcome = await self._run(interaction, args, self.cli.timeout)
+                done = f"{ACTIONS[action]} **{safe(instance)}**"
+                await self._tell(interaction, content=report(outcome, done))
+
+    # ------------------------------------------------------------------ commands
+
+    @app_commands.command(name="start", description="Start a game server")
+    @app_commands.describe(instance="The server")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @require_operator()
+    async def start(self, interaction: discord.Interaction[Any], instance: str) -> None:
+        await self._instance_action(interaction, "start", instance)
+
+    @app_commands.command(name="stop", description="Stop a game server")
+    @app_commands.describe(instance="The server")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @require_operator()
+    async def stop(self, interaction: discord.Interaction[Any], instance: str) -> None:
+        await self._instance_action(interaction, "stop", instance)
+
+    @app_commands.command(name="restart", description="Restart a game server")
+    @app_commands.describe(instance="The server")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @require_operator()
+    async def restart(self, interaction: discord.Interaction[Any], instance: str) -> None:
+        await self._instance_action(interaction, "restart", instance)
+
+    @app_commands.command(name="backup", description="Back up a game server")
+    @app_commands.describe(instance="The server")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @require_operator()
+    async def backup(self, interaction: discord.Interaction[Any], instance: str) -> None:
+        await self._instance_action(interaction, "backup", instance)
+
+    @app_commands.command(name="logs", description="The latest lines of a game server's log (only you see them)")
+    @app_commands.describe(instance="The server", lines="How many lines (1 to 1000, default 50)")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @require_operator()
+    async def logs(
+        self, interaction: discord.Interaction[Any], instance: str, lines: app_commands.Range[int, 1, 1000] = 50
+    ) -> None:
+        name = checked(instance)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self._answering(interaction):
+            found = await self._instance(name)
+            args = instance_args(await self.cli.syntax(), "logs", found, tail=lines)
+            outcome = await self._run(interaction, args, min(self.cli.timeout, LOGS_TIME_LIMIT))
+            if not outcome.ok:
+                await self._tell(interaction, content=report(outcome, f"Read **{safe(found)}**'s log"))
+                return
+            text = "\n".join(outcome.stdout.rstrip().splitlines()[-lines:])
+            head = f"The last {len(text.splitlines())} lines of **{safe(found)}**'s log"
+            inline = f"{head}:{block(text, MESSAGE_LIMIT)}"
+            if not text:
+                await self._tell(interaction, content=f"**{safe(found)}**'s log is empty.")
+            elif len(inline) <= MESSAGE_LIMIT and "```" not in text:  # a code block cannot show ``` faithfully
+                await self._tell(interaction, content=inline)
+            else:
+                log_file = discord.File(io.BytesIO(text.encode()), filename=f"{found}.log")
+                await self._tell(interaction, content=f"{head} are attached.", attachments=[log_file])
+
+    @app_commands.command(name="install", description="Install a game server from a KGSM blueprint")
+    @app_commands.describe(
+        blueprint="The blueprint (/blueprints lists them)",
+        name="The new server's name (KGSM picks one when empty)",
+        version="A specific version (the latest when empty)",
+    )
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @require_operator()
+    async def install(
+        self,
+        interaction: discord.Interaction[Any],
+        blueprint: str,
+        name: str | None = None,
+        version: str | None = None,
+    ) -> None:
+        wanted = checked(blueprint, "blueprint")
+        new_name = checked(name) if name else None
+        try:
+            new_version = check_version(version) if version else None
+        except BadName as error:
+            raise BadValue(str(error)) from None
+        with self._reserve(interaction, new_name or wanted, "install"):
+            await interaction.response.defer(ephemeral=True, thinking=True)
+            async with self._answering(interaction):
+                found = await self._blueprint(wanted)
+                args = install_args(await self.cli.syntax(), found, name=new_name, version=new_version)
+                outcome = await self._run(interaction, args, self.cli.timeout)
+                self.cli.forget_instances()
+                done = f"Installed the **{safe(found)}** blueprint" + (f" as **{safe(new_name)}**" if new_name else "")
+                await self._tell(interaction, content=report(outcome, done))
+
+    @app_commands.command(name="uninstall", description="Uninstall a game server (asks you to confirm)")
+    @app_commands.describe(instance="The server")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @require_operator()
+    async def uninstall(self, interaction: discord.Interaction[Any], instance: str) -> None:
+        name = checked(instance)
+        holder = self.reservations.holder(name)
+        if holder is not None:
+            raise InstanceBusy(busy_text(Busy(name, holder)))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self._answering(interaction):
+            found = await self._instance(name)
+            view = ConfirmUninstall(self, found, interaction)
+            seconds = f"{view.expiry:g}"
+            await interaction.edit_original_response(
+                content=f"⚠️ Uninstall **{safe(found)}**? Its files are removed. Confirm within {seconds} s.",
+                view=view,
+            )
+
+    async def uninstall_confirmed(self, interaction: discord.Interaction[Any], instance: str) -> None:
+        """The confirmation was pressed: uninstall, reporting in the prompt's place."""
+        try:
+            reservation = self.reservations.reserve(instance, f"/uninstall by {interaction.user.name}")
+        except Busy as busy:
+            await interaction.response.edit_message(content=busy_text(busy), view=None)
+            return
+        with reservation:
+            await interaction.response.edit_message(content=f"⏳ Uninstalling **{safe(instance)}**…", view=None)
+            async with self._answering(interaction):
+                args = instance_args(await self.cli.syntax(), "uninstall", instance)
+                outcome = await self._run(interaction, args, self.cli.timeout)
+                self.cli.forget_instances()
+                done = f"Uninstalled **{safe(instance)}**"
+                await self._tell(interaction, content=report(outcome, done))
+
+    @app_commands.command(name="blueprints", description="The blueprints KGSM can install")
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.guild_only()
+    @require_operator()
+    async def blueprints(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self._answering(interaction):
+            names = await self.cli.blueprints(refresh=True)
+            content = f"**{len(names)} blueprints**, for /install:\n" + (", ".join(f"`{n}`" for n in names) or "none")
+            if len(content) > MESSAGE_LIMIT:
+                content = content[: content.rfind("`, `", 0, MESSAGE_LIMIT - 30) + 1] + ", … and more"
+            await self._tell(interaction, content=content)
+
+    # ------------------------------------------------------------------ autocomplete
+
+    @start.autocomplete("instance")
+    @stop.autocomplete("instance")
+    @restart.autocomplete("instance")
+    @backup.autocomplete("instance")
+    @logs.autocomplete("instance")
+    @uninstall.autocomplete("instance")
+    async def _instances(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        """KGSM's instances, then those the bot has seen events of; nothing for members who may not use them."""
+        if not is_operator(interaction):
+            return []
+        try:
+            listed = await self.cli.instances()
+        except (KgsmError, OSError) as error:
+            log.warning("autocomplete without KGSM's instances: %s", error)
+            listed = []
+        return suggest([*listed, *(state.name for state in self.bot.states.all())], current)
+
+    @install.autocomplete("blueprint")
+    async def _blueprints(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        if not is_operator(interaction):
+            return []
+        try:
+            return suggest(await self.cli.blueprints(), current)
+        except (KgsmError, OSError) as error:
+            log.warning("no blueprints to suggest: %s", error)
+            return []
+
+
+async def setup(bot: KGSMBot) -> None:
+    await bot.add_cog(Control(bot))
