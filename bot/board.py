@@ -8,7 +8,6 @@ the next update posts it again (once) and remembers the new id.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,6 +16,7 @@ import discord
 from bot.delivery import ChannelUnavailable, Deliverer, MessageGone, Rejected, embed_json
 from bot.state import InstanceState, StateBook
 from bot.store import Store
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -54,10 +54,7 @@ class StatusBoard:
         self._task = asyncio.create_task(self._run(), name="status-board")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         await self._wait_ready()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from datetime import UTC, datetime, timedelta
@@ -37,6 +36,7 @@ from bot.state import StateBook
 from bot.stats import IntakeStats
 from bot.store import Store
 from bot.sync import sync_commands
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -233,10 +233,7 @@ class KGSMBot(commands.Bot):
             if self.web is not None:
                 await self.web.stop()
             await self.recorder.stop()
-            if self._pruner is not None:
-                self._pruner.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await self._pruner
+            await cancel_and_wait(self._pruner)
             for component in (self.board, self.presence, self.delivery):
                 if component is not None:
                     await component.stop()

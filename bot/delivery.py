@@ -28,6 +28,7 @@ import discord
 from bot.operations import Run
 from bot.outbox import Outbox
 from bot.pacing import Pacer
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -231,13 +232,7 @@ class Deliverer:
             await self._progress.wait_for(lambda: self.pending == 0)
 
     async def stop(self) -> None:
-        for lane in self._lanes.values():
-            if lane.worker is not None:
-                lane.worker.cancel()
-        for lane in self._lanes.values():
-            if lane.worker is not None:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await lane.worker
+        await cancel_and_wait(*(lane.worker for lane in self._lanes.values()))
 
     # ------------------------------------------------------------------------------------------ worker
 

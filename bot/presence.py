@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 
 import discord
 
 from bot.state import StateBook
+from bot.tasks import cancel_and_wait
 
 
 class Presence:
@@ -28,10 +28,7 @@ class Presence:
         self._task = asyncio.create_task(self._run(), name="presence")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         await self._client.wait_until_ready()

@@ -10,13 +10,13 @@ that `submit` returns.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 from collections.abc import Awaitable, Callable
 
 from bot.events import Event
 from bot.store import Store
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -58,9 +58,7 @@ class Recorder:
         if self._task is None:
             return
         await self.flush()
-        self._task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await self._task
+        await cancel_and_wait(self._task)
         self._task = None
 
     async def _run(self) -> None:

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from bot.bot import KGSMBot, point_discord_py_at
-from bot.config import SocketSettings, load_settings
+from bot.config import Settings, SocketSettings, load_settings
 from bot.intake import Intake
 from bot.sources.socket_server import SocketServerSource
 from bot.stats import IntakeStats
@@ -107,25 +107,30 @@ class LiveBot:
 StartBot = Callable[..., Awaitable[LiveBot]]
 
 
+def bot_settings(fake: FakeDiscord, short_dir: Path, **env: str) -> Settings:
+    """Settings of a bot logged in to `fake`, with its socket and database in `short_dir`."""
+    return load_settings(
+        {
+            "DISCORD_TOKEN": TOKEN,
+            "DISCORD_API_BASE": fake.api_base,
+            "DISCORD_GATEWAY_URL": fake.gateway_url,
+            "KGSM_SOCKET_PATH": str(short_dir / "kgsm.sock"),
+            "BOT_DATA_DIR": str(short_dir / "data"),
+            "KGSM_HISTORY_DAYS": "36500",  # the fixtures are from 2024 to 2026: keep them
+            "KGSM_READ_TIMEOUT": "2",
+            **env,
+        },
+        env_file=None,
+    )
+
+
 @pytest.fixture
 async def start_bot(fake: FakeDiscord, short_dir: Path) -> AsyncIterator[StartBot]:
     """Start the real bot, logged in to the fake Discord, with extra settings as keyword arguments."""
     running: list[LiveBot] = []
 
     async def start(**env: str) -> LiveBot:
-        settings = load_settings(
-            {
-                "DISCORD_TOKEN": TOKEN,
-                "DISCORD_API_BASE": fake.api_base,
-                "DISCORD_GATEWAY_URL": fake.gateway_url,
-                "KGSM_SOCKET_PATH": str(short_dir / "kgsm.sock"),
-                "BOT_DATA_DIR": str(short_dir / "data"),
-                "KGSM_HISTORY_DAYS": "36500",  # the fixtures are from 2024 to 2026: keep them
-                "KGSM_READ_TIMEOUT": "2",
-                **env,
-            },
-            env_file=None,
-        )
+        settings = bot_settings(fake, short_dir, **env)
         point_discord_py_at(settings.discord)
         bot = KGSMBot(settings, guild_ready_timeout=0.05)
         await bot.login(TOKEN)

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bot.events import Event
 
+ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"
 ERAS = ("doc-2024", "socket-2024", "socket-2026")
 SOCAT = shutil.which("socat") or "socat"
@@ -73,3 +76,33 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def bot_environment(short_dir: Path, **settings: str) -> dict[str, str]:
+    """The environment of a `python -m bot` process in a test: this machine's without any bot setting, the
+    socket and the database in `short_dir`, and `settings` on top."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "KGSM_", "BOT_"))}
+    env.update(PYTHONPATH=str(ROOT), KGSM_SOCKET_PATH=str(short_dir / "kgsm.sock"))
+    env.update(BOT_DATA_DIR=str(short_dir / "data"), **settings)
+    return env
+
+
+async def start_bot_process(
+    short_dir: Path,
+    env: dict[str, str],
+    *,
+    stdout: int = asyncio.subprocess.DEVNULL,
+    stderr: int = asyncio.subprocess.DEVNULL,
+) -> asyncio.subprocess.Process:
+    """`python -m bot` as a user runs it; returns once its socket exists."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=short_dir, env=env, stdout=stdout, stderr=stderr
+    )
+    socket_path = Path(env["KGSM_SOCKET_PATH"])
+    for _ in range(400):
+        if socket_path.exists():
+            return process
+        if process.returncode is not None:
+            break
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"the bot did not create {socket_path}")

@@ -3,42 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-
-
-async def _wait_for_socket(path: Path, process: asyncio.subprocess.Process) -> None:
-    for _ in range(200):
-        if path.exists():
-            return
-        if process.returncode is not None:
-            break
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"the bot did not create {path}")
+from tests.helpers import bot_environment, start_bot_process
 
 
 async def _run_dry(short_dir: Path, extra_env: dict[str, str]) -> tuple[str, str, int]:
     socket_path = short_dir / "kgsm.sock"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "KGSM_"))},
-        "PYTHONPATH": str(ROOT),
-        "KGSM_SOCKET_PATH": str(socket_path),
-        **extra_env,
-    }
-    bot = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=short_dir,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    await _wait_for_socket(socket_path, bot)
+    env = bot_environment(short_dir, **extra_env)
+    bot = await start_bot_process(short_dir, env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
     emit = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

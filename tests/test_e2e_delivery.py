@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +15,8 @@ from bot.pacing import Pacer
 from bot.presence import Presence
 from tests.conftest import CHANNEL_A, CHANNEL_B, CHANNEL_C, DEFAULT_CHANNEL, TOKEN, LiveBot, StartBot
 from tests.fakes.discord_server import FakeDiscord, fast_discord_retries
-from tests.helpers import pretty, socat_send, started
+from tests.helpers import bot_environment, pretty, socat_send, start_bot_process, started
 
-ROOT = Path(__file__).resolve().parents[1]
 INSTALL = list(OPERATIONS["install"].steps)
 
 
@@ -149,26 +146,15 @@ async def test_a_lost_response_is_not_posted_twice(fake: FakeDiscord, start_bot:
 
 
 async def _bot_process(fake: FakeDiscord, short_dir: Path) -> asyncio.subprocess.Process:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "KGSM_"))},
-        "PYTHONPATH": str(ROOT),
-        "DISCORD_TOKEN": TOKEN,
-        "DISCORD_API_BASE": fake.api_base,
-        "DISCORD_GATEWAY_URL": fake.gateway_url,
-        "KGSM_SOCKET_PATH": str(short_dir / "kgsm.sock"),
-        "BOT_DATA_DIR": str(short_dir / "data"),
-        "KGSM_DEFAULT_CHANNEL_ID": str(DEFAULT_CHANNEL),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=short_dir,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
+    env = bot_environment(
+        short_dir,
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_BASE=fake.api_base,
+        DISCORD_GATEWAY_URL=fake.gateway_url,
+        KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL),
     )
-    await fake.wait_for(lambda: fake.connected and (short_dir / "kgsm.sock").exists(), timeout=20)
+    process = await start_bot_process(short_dir, env)
+    await fake.wait_for(lambda: fake.connected, timeout=20)
     return process
 
 

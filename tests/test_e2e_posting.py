@@ -12,7 +12,6 @@ import pytest
 
 from bot.bot import KGSMBot
 from bot.catalogue import CATALOGUE, Severity, kind_of
-from bot.config import load_settings
 from bot.operations import OPERATIONS
 from cogs.utils.embeds import COLOURS
 from tests.conftest import (
@@ -24,6 +23,7 @@ from tests.conftest import (
     GONE_CHANNEL,
     TOKEN,
     StartBot,
+    bot_settings,
 )
 from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import FIXTURES, pretty, socat_send, started
@@ -198,17 +198,7 @@ async def test_a_10000_character_value_is_posted_within_the_limits(fake: FakeDis
 
 async def test_events_received_before_ready_are_posted_after(fake: FakeDiscord, short_dir: Path) -> None:
     """The socket is open from setup_hook on; posting waits for readiness instead of failing."""
-    settings = load_settings(
-        {
-            "DISCORD_TOKEN": TOKEN,
-            "DISCORD_API_BASE": fake.api_base,
-            "DISCORD_GATEWAY_URL": fake.gateway_url,
-            "KGSM_SOCKET_PATH": str(short_dir / "kgsm.sock"),
-            "BOT_DATA_DIR": str(short_dir / "data"),
-            "KGSM_DEFAULT_CHANNEL_ID": str(DEFAULT_CHANNEL),
-        },
-        env_file=None,
-    )
+    settings = bot_settings(fake, short_dir, KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL))
     bot = KGSMBot(settings, guild_ready_timeout=0.05)
     await bot.login(TOKEN)  # runs setup_hook: the socket listens, the gateway is not connected yet
     try:

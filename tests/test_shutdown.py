@@ -3,41 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sqlite3
 import sys
 import time
 from pathlib import Path
 
-from tests.helpers import free_port, pretty, started
-
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import bot_environment, free_port, pretty, start_bot_process, started
 
 
 async def test_sigterm_finishes_open_connections_and_exits_cleanly(short_dir: Path) -> None:
     socket_path = short_dir / "kgsm.sock"
     port = free_port()
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "KGSM_", "BOT_"))},
-        "PYTHONPATH": str(ROOT),
-        "KGSM_SOCKET_PATH": str(socket_path),
-        "BOT_DATA_DIR": str(short_dir / "data"),
-        "BOT_HTTP_PORT": str(port),
-    }
-    bot = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=short_dir,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    for _ in range(200):
-        if socket_path.exists():
-            break
-        await asyncio.sleep(0.05)
+    env = bot_environment(short_dir, BOT_HTTP_PORT=str(port))
+    bot = await start_bot_process(short_dir, env, stderr=asyncio.subprocess.PIPE)
     health = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bot", "health", cwd=short_dir, env=env, stdout=asyncio.subprocess.DEVNULL
     )

@@ -13,7 +13,6 @@ remaining segment.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import re
@@ -28,6 +27,7 @@ import aiofiles.os
 from bot.events import RefusalReason
 from bot.intake import Intake
 from bot.store import Store
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -73,10 +73,7 @@ class JournalFollower:
         self._task = asyncio.create_task(self._run(), name=f"journal-{self.directory}")
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     def _segments(self) -> list[str]:
         try:

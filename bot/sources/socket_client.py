@@ -16,6 +16,7 @@ from bot.config import SocketSettings
 from bot.events import RefusalReason
 from bot.framing import DocumentSplitter
 from bot.intake import Intake
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -46,10 +47,7 @@ class SocketClientSource:
         log.info("reading KGSM events from the existing socket %s (client role)", self.path)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+        await cancel_and_wait(self._task)
 
     async def _run(self) -> None:
         backoff = FIRST_BACKOFF

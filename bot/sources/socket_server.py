@@ -24,6 +24,7 @@ from bot.config import SocketSettings
 from bot.events import RefusalReason
 from bot.framing import DocumentSplitter
 from bot.intake import Intake
+from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -113,10 +114,7 @@ class SocketServerSource:
 
     async def stop(self) -> None:
         """Stop accepting, let open connections finish reading, remove the socket file."""
-        if self._watcher is not None:
-            self._watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._watcher
+        await cancel_and_wait(self._watcher)
         self._close_listener()
         if self._connections:
             await asyncio.wait(self._connections, timeout=min(self._settings.read_timeout, SHUTDOWN_GRACE))
