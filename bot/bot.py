@@ -140,9 +140,15 @@ class KGSMBot(commands.Bot):
         await sync_commands(self.tree, self.store, self.settings.discord.guild_id, self.application_id)
 
     async def start_services(self) -> None:
-        """Open the store, load the cogs and start taking events (from `setup_hook`, or directly in dry-run)."""
+        """Open the store, load the cogs and start taking events (from `setup_hook`, or directly in dry-run).
+
+        The socket listens first: KGSM's events are never lost while the bot rebuilds its state from a long
+        history; they wait in the recorder's queue until it starts.
+        """
         began = time.monotonic()
         await self.store.open()
+        await self.source.start()
+        self._services_started = True
         async for event in self.store.all_events():
             self.states.apply(event)
             self.seen_types.add(event.type)
@@ -162,11 +168,9 @@ class KGSMBot(commands.Bot):
             self.board.start()
         if self.presence is not None:
             self.presence.start()
-        await self.source.start()
         if self.web is not None:
             await self.web.start()
         self._pruner = asyncio.create_task(self._prune_periodically(), name="prune")
-        self._services_started = True
         where = "printing to the console (dry-run: no DISCORD_TOKEN)" if self.dry_run else "posting to Discord"
         log.info(
             "kgsm-bot %s listening on %s, %s: %s (%d servers known, ready in %.2f s)",

@@ -137,6 +137,7 @@ class RunMessage:
     last_write: float = -math.inf
     reposts: int = 0
     queued: bool = False
+    queued_at: float = 0.0
 
     @property
     def behind(self) -> bool:
@@ -174,6 +175,9 @@ class Deliverer:
     busy_window = 2.0
     linger = 1.0
     edit_interval = 2.0
+    # The first message of an operation waits this long for more of its steps (KGSM sends a backup's three
+    # within a second): one POST instead of a POST and an edit. Its final state never waits.
+    run_linger = 1.0
 
     def __init__(
         self,
@@ -213,6 +217,7 @@ class Deliverer:
         if message.message_id is None:
             if not message.queued:
                 message.queued = True
+                message.queued_at = time.monotonic()
                 lane.queue.append(message)
         else:
             lane.live[message.run.id] = message
@@ -271,12 +276,15 @@ class Deliverer:
             if lane.queue:
                 head = lane.queue[0]
                 if isinstance(head, RunMessage):
-                    lane.queue.popleft()
-                    head.queued = False
-                    return head
-                ready_at = self._batch_ready_at(lane)
-                if ready_at <= time.monotonic():
-                    return self._take_batch(lane)
+                    ready_at = head.queued_at + self.run_linger
+                    if head.run.finished or ready_at <= time.monotonic():
+                        lane.queue.popleft()
+                        head.queued = False
+                        return head
+                else:
+                    ready_at = self._batch_ready_at(lane)
+                    if ready_at <= time.monotonic():
+                        return self._take_batch(lane)
                 soonest = ready_at if soonest is None else min(soonest, ready_at)
             timeout = None if soonest is None else max(soonest - time.monotonic(), 0.0)
             with contextlib.suppress(TimeoutError):

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import discord
 
-from bot.delivery import Deliverer, RunMessage, StandaloneItem, embed_json
+from bot.delivery import Deliverer, EmbedJSON, RunMessage, StandaloneItem, embed_json
 from bot.events import Event
 from bot.operations import Run, RunStatus, belongs_to, opens_run
 from bot.outbox import Outbox
@@ -27,8 +27,11 @@ class Notifier:
         self._render = render
         self._runs: dict[str, Run] = {}  # the latest run of each instance
         self._messages: dict[tuple[int, int], RunMessage] = {}
-        self._staged_standalone: list[tuple[int, StandaloneItem]] = []
-        self._staged_runs: dict[tuple[int, int], RunMessage] = {}
+        # What the current recorder batch produced, written to the outbox in one go by `commit`.
+        self._staged_standalone: list[tuple[str, int, EmbedJSON]] = []
+        self._staged_steps: list[tuple[str, int, int, int]] = []
+        self._changed_runs: dict[int, Run] = {}
+        self._touched: dict[tuple[int, int], RunMessage] = {}
 
     async def restore(self) -> int:
         """Hand undelivered rows and unfinished runs to the lanes; returns how many messages are waiting."""
@@ -64,7 +67,7 @@ class Notifier:
         current = self._runs.get(key)
         if current is not None and belongs_to(current, event, event.timestamp):
             current.take(event)
-            await self._outbox.save_run(current)
+            self._changed_runs[current.id] = current
             return current
         return None
 
@@ -74,30 +77,37 @@ class Notifier:
             del self._messages[key]
 
     async def notify(self, event: Event, channels: list[int]) -> None:
-        """Record the deliveries of a new event (they go out at the next `commit`)."""
+        """Plan the deliveries of a new event; they are recorded and handed to the lanes by `commit`."""
         run = await self._run_for(event)
         if run is None:
-            if not channels:
-                return
-            embed = embed_json(self._render(event))
-            for channel_id in channels:
-                row_id = await self._outbox.add_standalone(event.id, channel_id, dict(embed))
-                if row_id is not None:
-                    self._staged_standalone.append((channel_id, StandaloneItem(row_id, dict(embed))))
+            if channels:
+                embed = embed_json(self._render(event))
+                self._staged_standalone.extend((event.id, channel_id, dict(embed)) for channel_id in channels)
             return
         for channel_id in channels:
-            if await self._outbox.add_run_step(event.id, channel_id, run):
-                message = self._messages.setdefault((run.id, channel_id), RunMessage(run, channel_id))
-                self._staged_runs[(run.id, channel_id)] = message
+            self._staged_steps.append((event.id, channel_id, run.id, run.version))
+            self._touched[(run.id, channel_id)] = self._messages.setdefault(
+                (run.id, channel_id), RunMessage(run, channel_id)
+            )
 
     async def commit(self) -> None:
-        """Make the recorded deliveries durable, then let the lanes send them."""
-        if not self._staged_standalone and not self._staged_runs:
+        """Record the batch's deliveries in one transaction, then let the lanes send them.
+
+        One transaction per recorder batch, not a few statements per event: this is what keeps intake fast
+        in a burst (see docs/BENCHMARKS.md).
+        """
+        if not (self._staged_standalone or self._staged_steps or self._changed_runs):
             return
-        await self._outbox.commit()
-        for channel_id, item in self._staged_standalone:
-            self._deliverer.queue_standalone(channel_id, item)
-        for message in self._staged_runs.values():
+        row_ids = await self._outbox.record(
+            self._staged_standalone, self._staged_steps, list(self._changed_runs.values())
+        )
+        for event_id, channel_id, embed in self._staged_standalone:
+            row_id = row_ids.get((event_id, channel_id))
+            if row_id is not None:
+                self._deliverer.queue_standalone(channel_id, StandaloneItem(row_id, embed))
+        for message in self._touched.values():
             self._deliverer.touch_run(message)
         self._staged_standalone.clear()
-        self._staged_runs.clear()
+        self._staged_steps.clear()
+        self._changed_runs.clear()
+        self._touched.clear()

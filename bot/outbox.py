@@ -112,14 +112,6 @@ class Outbox:
             assert row is not None
             return int(row[0])
 
-    async def save_run(self, run: Run) -> None:
-        async with self._store.session() as db:
-            await db.execute(
-                "UPDATE runs SET instance = ?, kind = ?, status = ?, steps = ?, failed_step = ?, actor = ?, host = ?, "
-                "details = ?, started_at = ?, updated_at = ?, version = ? WHERE id = ?",
-                (*self._run_values(run), run.id),
-            )
-
     @staticmethod
     def _run_values(run: Run) -> tuple[Any, ...]:
         return (
@@ -136,20 +128,53 @@ class Outbox:
             run.version,
         )
 
-    async def add_run_step(self, event_id: str, channel_id: int, run: Run) -> bool:
-        """Record that `channel_id` must show `run` at its current version; False if already recorded."""
+    async def record(
+        self,
+        standalone: Sequence[tuple[str, int, dict[str, Any]]],
+        steps: Sequence[tuple[str, int, int, int]],
+        runs: Sequence[Run],
+    ) -> dict[tuple[str, int], int]:
+        """Record a batch in one transaction: standalone embeds as (event id, channel, embed), operation steps
+        as (event id, channel, run id, run version), and the runs' new state. Returns the row id of each
+        standalone delivery recorded (a pair already recorded keeps its first row and is not returned)."""
+        now = time.time()
         async with self._store.session() as db:
-            await db.execute(
-                "INSERT INTO run_messages (run_id, channel_id, created_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (run_id, channel_id) DO NOTHING",
-                (run.id, channel_id, time.time()),
-            )
+            before = await self._last_delivery_id(db)
+            if standalone:
+                await db.executemany(
+                    "INSERT INTO deliveries (event_id, channel_id, embed, created_at) VALUES (?, ?, ?, ?) "
+                    "ON CONFLICT (event_id, channel_id) DO NOTHING",
+                    [(e, c, json.dumps(embed, ensure_ascii=False), now) for e, c, embed in standalone],
+                )
+            if steps:
+                await db.executemany(
+                    "INSERT INTO run_messages (run_id, channel_id, created_at) VALUES (?, ?, ?) "
+                    "ON CONFLICT (run_id, channel_id) DO NOTHING",
+                    [(run_id, channel_id, now) for _, channel_id, run_id, _ in steps],
+                )
+                await db.executemany(
+                    "INSERT INTO deliveries (event_id, channel_id, run_id, run_version, created_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, channel_id) DO NOTHING",
+                    [(*step, now) for step in steps],
+                )
+            if runs:
+                await db.executemany(
+                    "UPDATE runs SET instance = ?, kind = ?, status = ?, steps = ?, failed_step = ?, actor = ?, "
+                    "host = ?, details = ?, started_at = ?, updated_at = ?, version = ? WHERE id = ?",
+                    [(*self._run_values(run), run.id) for run in runs],
+                )
             async with db.execute(
-                "INSERT INTO deliveries (event_id, channel_id, run_id, run_version, created_at) VALUES (?, ?, ?, ?, ?) "
-                "ON CONFLICT (event_id, channel_id) DO NOTHING RETURNING id",
-                (event_id, channel_id, run.id, run.version, time.time()),
+                "SELECT id, event_id, channel_id FROM deliveries WHERE id > ? AND run_id IS NULL", (before,)
             ) as cursor:
-                return await cursor.fetchone() is not None
+                recorded = {(row[1], row[2]): row[0] for row in await cursor.fetchall()}
+            await db.commit()
+        return recorded
+
+    @staticmethod
+    async def _last_delivery_id(db: Any) -> int:
+        async with db.execute("SELECT COALESCE(MAX(id), 0) FROM deliveries") as cursor:
+            row = await cursor.fetchone()
+        return int(row[0]) if row else 0
 
     async def run_message_written(self, run_id: int, channel_id: int, message_id: int, version: int) -> None:
         """The live message shows `version`: every step up to it is delivered."""
