@@ -139,12 +139,18 @@ def _stable_id(payload: Mapping[str, Any], has_timestamp: bool, received_at: dat
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
 
 
-def parse_event(document: Any, *, received_at: datetime | None = None, source: str = "socket") -> Event:
-    """Turn one decoded JSON document into an `Event`, or raise `EventRefused`."""
+def parse_event(
+    document: Any, *, received_at: datetime | None = None, source: str = "socket", shallow: bool = False
+) -> Event:
+    """Turn one decoded JSON document into an `Event`, or raise `EventRefused`.
+
+    `shallow` says the caller already knows the document cannot nest deeper than the limit (see
+    `could_nest_deeply`), which saves walking it.
+    """
     received = received_at or datetime.now(UTC)
     if not isinstance(document, dict):
         raise EventRefused(RefusalReason.NOT_OBJECT, f"expected a JSON object, got {type(document).__name__}")
-    if _nesting_depth_exceeds(document, MAX_NESTING):
+    if not shallow and _nesting_depth_exceeds(document, MAX_NESTING):
         raise EventRefused(RefusalReason.TOO_DEEP, f"nested deeper than {MAX_NESTING} levels")
     if "EventType" not in document:
         raise EventRefused(RefusalReason.NO_EVENT_TYPE, "the object has no EventType")
@@ -183,6 +189,11 @@ def parse_event(document: Any, *, received_at: datetime | None = None, source: s
     )
 
 
+def could_nest_deeply(raw: bytes) -> bool:
+    """False when `raw` has too few brackets to nest past the limit: a cheap test that spares the walk."""
+    return raw.count(b"{") + raw.count(b"[") > MAX_NESTING
+
+
 def decode_event(raw: bytes, *, received_at: datetime | None = None, source: str = "socket") -> Event:
     """Decode one JSON document's bytes and parse it (see `parse_event`)."""
     try:
@@ -191,4 +202,4 @@ def decode_event(raw: bytes, *, received_at: datetime | None = None, source: str
         raise EventRefused(RefusalReason.TOO_DEEP, "nested too deeply to decode") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise EventRefused(RefusalReason.NOT_JSON, f"{exc}"[:120]) from exc
-    return parse_event(document, received_at=received_at, source=source)
+    return parse_event(document, received_at=received_at, source=source, shallow=not could_nest_deeply(raw))

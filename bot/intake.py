@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.events import Event, EventRefused, RefusalReason, decode_event
-from bot.framing import Junk
+from bot.events import Event, EventRefused, RefusalReason, could_nest_deeply, decode_event, parse_event
+from bot.framing import DocumentSplitter, Junk
 from bot.stats import IntakeStats
 
 log = logging.getLogger(__name__)
@@ -23,7 +24,7 @@ class Intake:
         self._sink = sink
         self.stats = stats
 
-    async def take(self, item: bytes | Junk, *, source: str, peer: str) -> asyncio.Future[bool] | None:
+    async def take(self, item: bytes | Junk, *, source: str, peer: object) -> asyncio.Future[bool] | None:
         """Accept one document (or refuse junk). Returns the sink's stored-future, None when refused.
 
         Sources that must not lose an event before it is stored (the journal cursor, the webhook's 2xx)
@@ -37,10 +38,33 @@ class Intake:
         except EventRefused as refusal:
             self.refuse(refusal.reason, refusal.detail, source=source, peer=peer)
             return None
+        return await self._accept(event, peer)
+
+    async def _accept(self, event: Event, peer: object) -> asyncio.Future[bool] | None:
         self.stats.count_accepted(event.producer_version)
         log.debug("accepted %s for %s from %s", event.type, event.subject, peer)
         return await self._sink(event)
 
-    def refuse(self, reason: RefusalReason, detail: str, *, source: str, peer: str) -> None:
+    async def take_all(self, data: bytes, *, source: str, peer: object) -> None:
+        """Every document in a finished stream (a connection read to its end).
+
+        Almost always it holds exactly one document; decoding it whole is much cheaper than splitting it,
+        and only when that fails (several documents, or bad input) does the splitter go through it.
+        """
+        try:
+            document = json.loads(data)
+        except (ValueError, RecursionError):
+            splitter = DocumentSplitter()
+            for item in [*splitter.feed(data), *splitter.finish()]:
+                await self.take(item, source=source, peer=peer)
+            return
+        try:
+            event = parse_event(document, source=source, shallow=not could_nest_deeply(data))
+        except EventRefused as refusal:
+            self.refuse(refusal.reason, refusal.detail, source=source, peer=peer)
+            return
+        await self._accept(event, peer)
+
+    def refuse(self, reason: RefusalReason, detail: str, *, source: str, peer: object) -> None:
         self.stats.count_refused(reason)
         log.warning("refused input from %s %s (%s): %s", source, peer, reason, detail)

@@ -26,7 +26,7 @@ class Notifier:
         self._deliverer = deliverer
         self._render = render
         self._runs: dict[str, Run] = {}  # the latest run of each instance
-        self._messages: dict[tuple[int, int], RunMessage] = {}
+        self._messages: dict[int, dict[int, RunMessage]] = {}  # run id → channel → its live message
         # What the current recorder batch produced, written to the outbox in one go by `commit`.
         self._staged_standalone: list[tuple[str, int, EmbedJSON]] = []
         self._staged_steps: list[tuple[str, int, int, int]] = []
@@ -45,7 +45,7 @@ class Notifier:
                 self._runs[key] = run
             for pending in messages:
                 message = RunMessage(run, pending.channel_id, pending.message_id, pending.written_version)
-                self._messages[(run.id, pending.channel_id)] = message
+                self._messages.setdefault(run.id, {})[pending.channel_id] = message
                 self._deliverer.touch_run(message)
                 waiting += 1
         if waiting:
@@ -73,8 +73,11 @@ class Notifier:
 
     def _forget_written(self, run: Run) -> None:
         """A run that a newer one replaced needs no bookkeeping once its messages show its last state."""
-        for key in [key for key, message in self._messages.items() if key[0] == run.id and not message.behind]:
-            del self._messages[key]
+        messages = self._messages.get(run.id, {})
+        for channel_id in [channel_id for channel_id, message in messages.items() if not message.behind]:
+            del messages[channel_id]
+        if not messages:
+            self._messages.pop(run.id, None)
 
     async def notify(self, event: Event, channels: list[int]) -> None:
         """Plan the deliveries of a new event; they are recorded and handed to the lanes by `commit`."""
@@ -86,9 +89,8 @@ class Notifier:
             return
         for channel_id in channels:
             self._staged_steps.append((event.id, channel_id, run.id, run.version))
-            self._touched[(run.id, channel_id)] = self._messages.setdefault(
-                (run.id, channel_id), RunMessage(run, channel_id)
-            )
+            message = self._messages.setdefault(run.id, {}).setdefault(channel_id, RunMessage(run, channel_id))
+            self._touched[(run.id, channel_id)] = message
 
     async def commit(self) -> None:
         """Record the batch's deliveries in one transaction, then let the lanes send them.

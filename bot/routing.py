@@ -52,8 +52,11 @@ class Router:
         self._channel_rules: dict[tuple[str, int], bool] = {}
         self._mute_rules: dict[tuple[str, str], bool] = {}
         self._reported_unrouted: set[str] = set()
+        # Routing runs for every event; its answer only changes with the rules, so it is remembered.
+        self._answers: dict[tuple[str, str | None, str | None], list[int]] = {}
 
     def load_rules(self, channel_rules: Iterable[ChannelRule], mute_rules: Iterable[MuteRule]) -> None:
+        self._answers.clear()
         for rule in channel_rules:
             self._channel_rules[(rule.instance.lower(), rule.channel_id)] = rule.enabled
         for mute in mute_rules:
@@ -70,12 +73,14 @@ class Router:
         return channels
 
     def bind(self, instance: str, channel_id: int) -> ChannelRule:
+        self._answers.clear()
         self._channel_rules[(instance.lower(), channel_id)] = True
         self._reported_unrouted.discard(instance)
         return ChannelRule(instance.lower(), channel_id, True)
 
     def unbind(self, instance: str, channel_id: int | None = None) -> list[ChannelRule]:
         """Stop posting `instance` to one channel, or to every channel it has; returns the rules to keep."""
+        self._answers.clear()
         targets = [channel_id] if channel_id is not None else self.channels_of(instance)
         rules = [ChannelRule(instance.lower(), channel, False) for channel in targets]
         for rule in rules:
@@ -104,6 +109,7 @@ class Router:
     # ------------------------------------------------------------------------------------------ mutes
 
     def set_mute(self, target: str, instance: str | None, muted: bool) -> MuteRule:
+        self._answers.clear()
         rule = MuteRule(normalise_target(target), (instance or EVERY_INSTANCE).lower(), muted)
         self._mute_rules[(rule.target, rule.scope)] = muted
         return rule
@@ -144,6 +150,13 @@ class Router:
 
     def channels_for(self, event: Event) -> list[int]:
         """The channels that should show `event`; empty when it is muted or has nowhere to go."""
+        key = (event.type, event.instance, event.host)
+        answer = self._answers.get(key)
+        if answer is None:
+            answer = self._answers[key] = self._route(event)
+        return list(answer)
+
+    def _route(self, event: Event) -> list[int]:
         if self.is_muted(event):
             return []
         mapped: list[int] = []

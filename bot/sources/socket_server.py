@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import grp
 import logging
 import os
@@ -52,17 +53,26 @@ def _identity(path: Path) -> _Identity | None:
     return _Identity(info.st_dev, info.st_ino)
 
 
-def _peer_name(writer: asyncio.StreamWriter) -> str:
-    """`pid=… uid=…` of the connecting process (SO_PEERCRED), for refusal logs."""
-    sock = writer.get_extra_info("socket")
-    if sock is None:
-        return "unknown peer"
-    try:
-        creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-    except OSError:
-        return "unknown peer"
-    pid, uid, _gid = struct.unpack("3i", creds)
-    return f"pid={pid} uid={uid}"
+class Peer:
+    """`pid=… uid=…` of the connecting process (SO_PEERCRED), looked up only when a log line needs it."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self._writer = writer
+
+    @functools.cached_property
+    def _text(self) -> str:
+        sock = self._writer.get_extra_info("socket")
+        if sock is None:
+            return "unknown peer"
+        try:
+            creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
+        except OSError:
+            return "unknown peer"
+        pid, uid, _gid = struct.unpack("3i", creds)
+        return f"pid={pid} uid={uid}"
+
+    def __str__(self) -> str:
+        return self._text
 
 
 class SocketServerSource:
@@ -186,27 +196,28 @@ class SocketServerSource:
         assert task is not None
         self._connections.add(task)
         try:
-            await self._read_connection(reader, _peer_name(writer))
+            await self._read_connection(reader, Peer(writer))
         finally:
             self._connections.discard(task)
             writer.close()
             with contextlib.suppress(OSError):
                 await writer.wait_closed()
 
-    async def _read_connection(self, reader: asyncio.StreamReader, peer: str) -> None:
-        """Read to EOF, handing on each document as soon as it is complete.
+    async def _read_connection(self, reader: asyncio.StreamReader, peer: Peer) -> None:
+        """Read to EOF (KGSM closes after each event), then hand on every document it held.
 
-        The deadline covers reading only, so a slow consumer downstream never cuts off a well-behaved client.
+        A connection cut off for size or time still hands on the documents it completed before. The deadline
+        covers reading only, so a slow consumer downstream never cuts off a well-behaved client.
         """
-        splitter = DocumentSplitter()
+        received = bytearray()
         limit = self._settings.max_payload_bytes
         deadline = asyncio.get_running_loop().time() + self._settings.read_timeout
-        total = 0
         while True:
             try:
                 async with asyncio.timeout_at(deadline):
                     chunk = await reader.read(READ_CHUNK)
             except TimeoutError:
+                await self._hand_on_complete(received, peer)
                 detail = f"connection still open after {self._settings.read_timeout:g} s; closed"
                 self._intake.refuse(RefusalReason.TIMEOUT, detail, source=self.name, peer=peer)
                 return
@@ -215,12 +226,16 @@ class SocketServerSource:
                 break
             if not chunk:
                 break
-            total += len(chunk)
-            if total > limit:
+            received += chunk
+            if len(received) > limit:
+                await self._hand_on_complete(received[:limit], peer)
                 detail = f"connection sent more than {limit} bytes; closed"
                 self._intake.refuse(RefusalReason.TOO_LARGE, detail, source=self.name, peer=peer)
                 return
-            for item in splitter.feed(chunk):
-                await self._intake.take(item, source=self.name, peer=peer)
-        for item in splitter.finish():
+        if received.strip():
+            await self._intake.take_all(bytes(received), source=self.name, peer=peer)
+
+    async def _hand_on_complete(self, received: bytearray, peer: Peer) -> None:
+        """The documents a cut-off connection did complete (the unfinished rest is what is refused)."""
+        for item in DocumentSplitter().feed(bytes(received)):
             await self._intake.take(item, source=self.name, peer=peer)
