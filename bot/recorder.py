@@ -21,7 +21,7 @@ from bot.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-MAX_QUEUED = 10_000
+MAX_QUEUED = 1_000  # bounds memory in a burst; sources wait (backpressure) beyond it
 
 Dispatch = Callable[[Event], Awaitable[None]]
 AfterBatch = Callable[[], Awaitable[None]]

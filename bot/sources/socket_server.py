@@ -206,32 +206,28 @@ class SocketServerSource:
     async def _read_connection(self, reader: asyncio.StreamReader, peer: Peer) -> None:
         """Read to EOF (KGSM closes after each event), then hand on every document it held.
 
-        A connection cut off for size or time still hands on the documents it completed before. The deadline
-        covers reading only, so a slow consumer downstream never cuts off a well-behaved client.
+        A connection cut off for size or time still hands on the documents it completed before. The time limit
+        covers reading only (documents are handed on after it), so a slow consumer downstream never cuts off a
+        well-behaved client.
         """
         received = bytearray()
         limit = self._settings.max_payload_bytes
-        deadline = asyncio.get_running_loop().time() + self._settings.read_timeout
-        while True:
-            try:
-                async with asyncio.timeout_at(deadline):
-                    chunk = await reader.read(READ_CHUNK)
-            except TimeoutError:
-                await self._hand_on_complete(received, peer)
-                detail = f"connection still open after {self._settings.read_timeout:g} s; closed"
-                self._intake.refuse(RefusalReason.TIMEOUT, detail, source=self.name, peer=peer)
-                return
-            except ConnectionError as exc:
-                log.info("connection from %s ended abruptly: %s", peer, exc)
-                break
-            if not chunk:
-                break
-            received += chunk
-            if len(received) > limit:
-                await self._hand_on_complete(received[:limit], peer)
-                detail = f"connection sent more than {limit} bytes; closed"
-                self._intake.refuse(RefusalReason.TOO_LARGE, detail, source=self.name, peer=peer)
-                return
+        try:
+            async with asyncio.timeout(self._settings.read_timeout):
+                while len(received) <= limit and (chunk := await reader.read(READ_CHUNK)):
+                    received += chunk
+        except TimeoutError:
+            await self._hand_on_complete(received, peer)
+            detail = f"connection still open after {self._settings.read_timeout:g} s; closed"
+            self._intake.refuse(RefusalReason.TIMEOUT, detail, source=self.name, peer=peer)
+            return
+        except ConnectionError as exc:
+            log.info("connection from %s ended abruptly: %s", peer, exc)
+        if len(received) > limit:
+            await self._hand_on_complete(received[:limit], peer)
+            detail = f"connection sent more than {limit} bytes; closed"
+            self._intake.refuse(RefusalReason.TOO_LARGE, detail, source=self.name, peer=peer)
+            return
         if received.strip():
             await self._intake.take_all(bytes(received), source=self.name, peer=peer)
 
