@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest system-deps clean
+.PHONY: run test lint typecheck pytest system-deps clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ pytest: $(VENV)/.dev system-deps
 	$(BIN)/pytest -q
 
 test: lint typecheck pytest
+
+# Benchmarks against baselines measured in the same run; writes docs/BENCHMARKS.md. Never part of `make test`.
+bench: $(VENV)/.dev
+	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,50 @@
+"""Baseline server: a bare asyncio Unix server that reads each connection to its end and decodes its JSON.
+
+`python -m bench.bare_server SOCKET [--expect N]` listens on SOCKET; after N documents it prints `done
+<time.monotonic()>` (the clock is shared by every process of the machine).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import time
+from pathlib import Path
+
+READ_CHUNK = 64 * 1024
+
+
+class Decoder:
+    def __init__(self, expect: int) -> None:
+        self.expect = expect
+        self.decoded = 0
+
+    async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        chunks = []
+        while chunk := await reader.read(READ_CHUNK):
+            chunks.append(chunk)
+        writer.close()
+        json.loads(b"".join(chunks))
+        self.decoded += 1
+        if self.decoded == self.expect:
+            print(f"done {time.monotonic()}", flush=True)
+
+
+async def _serve(path: Path, expect: int) -> None:
+    decoder = Decoder(expect)
+    server = await asyncio.start_unix_server(decoder.serve, str(path), backlog=512, limit=READ_CHUNK)
+    async with server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.bare_server")
+    parser.add_argument("socket", type=Path)
+    parser.add_argument("--expect", type=int, default=0)
+    args = parser.parse_args()
+    asyncio.run(_serve(args.socket, args.expect))
+
+
+if __name__ == "__main__":
+    main()
