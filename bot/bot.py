@@ -149,9 +149,9 @@ class KGSMBot(commands.Bot):
         await self.store.open()
         await self.source.start()
         self._services_started = True
-        async for event in self.store.all_events():
-            self.states.apply(event)
-            self.seen_types.add(event.type)
+        async for facts in self.store.state_facts():
+            self.states.apply(facts)
+        self.seen_types.update(await self.store.distinct("type"))
         self.router.load_rules(
             [ChannelRule(*rule) for rule in await self.store.channel_rules()],
             [MuteRule(*rule) for rule in await self.store.mute_rules()],

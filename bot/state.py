@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, Protocol
 
 from bot.catalogue import CATALOGUE, Family, Severity
-from bot.events import Event
 
 
 class State(StrEnum):
@@ -77,6 +78,8 @@ TRANSITIONS: dict[str, State] = {
 # An update run ends where the server was before it, unless it was mid-update: then it is offline.
 _UPDATE_DONE = frozenset({"instance_updated", "instance_version_updated"})
 _VERSION_KEYS = ("NewVersion", "Version", "CurrentVersion")
+# Substrings of every Data key `advance` reads: a stored event whose Data has none of them needs no decoding.
+DATA_KEYS_READ = ("Version", "Blueprint")
 
 
 @dataclass(frozen=True)
@@ -95,7 +98,22 @@ class InstanceState:
         return self.state in (State.ONLINE, State.READY)
 
 
-def advance(current: InstanceState | None, event: Event) -> InstanceState | None:
+class Happening(Protocol):
+    """What state needs of an event: an `Event`, or the few columns of a stored one (see `Store.state_facts`)."""
+
+    @property
+    def instance(self) -> str | None: ...
+    @property
+    def host(self) -> str | None: ...
+    @property
+    def type(self) -> str: ...
+    @property
+    def timestamp(self) -> datetime: ...
+    @property
+    def data(self) -> Mapping[str, Any]: ...
+
+
+def advance(current: InstanceState | None, event: Happening) -> InstanceState | None:
     """The instance's state after `event`; None for events that name no instance."""
     if event.instance is None:
         return None
@@ -130,7 +148,7 @@ class StateBook:
     def __init__(self) -> None:
         self._states: dict[str, InstanceState] = {}
 
-    def apply(self, event: Event) -> InstanceState | None:
+    def apply(self, event: Happening) -> InstanceState | None:
         if event.instance is None:
             return None
         key = _key(event.host, event.instance)
