@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import discord
 from discord.ext import commands
 
-from bot.catalogue import kind_of
+from bot.catalogue import Severity, kind_of
 from bot.operations import Run, RunStatus
 from cogs.utils.embeds import COLOURS, fit_to_limits
 from cogs.utils.text import safe, unmention
@@ -45,7 +45,7 @@ def render(run: Run) -> discord.Embed:
     expected = [step for step in run.kind.steps if step not in run.kind.failures]
     done = sum(step in run.steps for step in expected)
     if run.status is RunStatus.DONE:
-        title, colour = f"✅ {subject} {run.kind.done}", COLOURS[kind_of(run.kind.steps[-1]).severity]
+        title, colour = f"✅ {subject} {run.kind.done}", COLOURS[Severity.SUCCESS]
         done = len(expected)
     elif run.status is RunStatus.FAILED:
         failed = kind_of(run.failed_step or "").label

@@ -94,6 +94,7 @@ async def test_a_new_operation_after_the_last_one_finished_is_a_new_message(
     await send(live, *(step(t, "valheim", Source="v-2") for t in backup))
     await settled(fake, live, 6)
     assert [m["embeds"][0]["title"] for m in fake.messages(DEFAULT_CHANNEL)] == ["✅ valheim backed up"] * 2
+    assert [m["embeds"][0]["color"] for m in fake.messages(DEFAULT_CHANNEL)] == [0x2ECC71] * 2  # done is green
 
 
 async def test_standalone_events_waiting_together_share_a_message(fake: FakeDiscord, start_bot: StartBot) -> None:
