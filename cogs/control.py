@@ -38,7 +38,7 @@ from bot.kgsm_cli import (
     instance_args,
 )
 from cogs.utils.checks import is_operator, require_operator
-from cogs.utils.choices import MAX_CHOICES, BadValue
+from cogs.utils.choices import BadValue, best_choices
 from cogs.utils.text import safe
 
 if TYPE_CHECKING:
@@ -85,15 +85,6 @@ def report(outcome: Outcome, done: str) -> str:
         head = f"❌ `{command_line(outcome)}` failed with exit code {outcome.returncode}:"
         detail = outcome.error_text() or "(KGSM printed nothing)"
     return head + block(detail, MESSAGE_LIMIT - len(head)) if detail else head
-
-
-def suggest(names: Iterable[str], current: str) -> list[app_commands.Choice[str]]:
-    """Names that start with what was typed, then names that contain it; at most 25."""
-    unique = list(dict.fromkeys(names))
-    typed = current.strip().lower()
-    starts = [n for n in unique if n.lower().startswith(typed)]
-    contains = [n for n in unique if typed in n.lower() and n not in starts]
-    return [app_commands.Choice(name=n, value=n) for n in (starts + contains)[:MAX_CHOICES]]
 
 
 def matching(names: Iterable[str], name: str) -> str | None:
@@ -390,14 +381,14 @@ class Control(commands.Cog):
         except (KgsmError, OSError) as error:
             log.warning("autocomplete without KGSM's instances: %s", error)
             listed = []
-        return suggest([*listed, *(state.name for state in self.bot.states.all())], current)
+        return best_choices([*listed, *(state.name for state in self.bot.states.all())], current)
 
     @install.autocomplete("blueprint")
     async def _blueprints(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         if not is_operator(interaction):
             return []
         try:
-            return suggest(await self.cli.blueprints(), current)
+            return best_choices(await self.cli.blueprints(), current)
         except (KgsmError, OSError) as error:
             log.warning("no blueprints to suggest: %s", error)
             return []

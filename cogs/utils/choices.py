@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from discord import app_commands
 
 from bot.catalogue import CATALOGUE, FAMILIES
+from bot.kgsm_cli import NAME
 from bot.routing import normalise_target
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
 
 MAX_CHOICES = 25
-INSTANCE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
-def _best(candidates: list[str], current: str) -> list[app_commands.Choice[str]]:
+def best_choices(candidates: Iterable[str], current: str) -> list[app_commands.Choice[str]]:
+    """Names that start with what was typed, then names that contain it; no repeats, at most 25."""
+    candidates = list(dict.fromkeys(candidates))
     typed = current.strip().lower()
     starts = [c for c in candidates if c.lower().startswith(typed)]
     contains = [c for c in candidates if typed in c.lower() and c not in starts]
@@ -26,11 +28,11 @@ def _best(candidates: list[str], current: str) -> list[app_commands.Choice[str]]
 
 def instance_choices(bot: KGSMBot, current: str) -> list[app_commands.Choice[str]]:
     names = sorted({state.name for state in bot.states.all()} | set(bot.router.instances_with_channels))
-    return _best(names, current)
+    return best_choices(names, current)
 
 
 def event_choices(bot: KGSMBot, current: str) -> list[app_commands.Choice[str]]:
-    return _best(sorted(FAMILIES) + sorted(set(CATALOGUE) | bot.seen_types), current)
+    return best_choices(sorted(FAMILIES) + sorted(set(CATALOGUE) | bot.seen_types), current)
 
 
 class BadValue(app_commands.CheckFailure):
@@ -47,7 +49,7 @@ def known_instance(bot: KGSMBot, raw: str) -> str:
 
 def valid_instance_name(raw: str) -> str:
     name = raw.strip()
-    if not INSTANCE_NAME.match(name):
+    if not NAME.match(name):
         raise BadValue("An instance name is 1 to 64 letters, digits, dots, dashes or underscores.")
     return name
 
