@@ -1,4 +1,4 @@
-"""The bot: one `commands.Bot` that owns the event source, the store, renderers, routing and delivery."""
+"""The bot: one `commands.Bot` that owns the event sources, the store, routing and delivery."""
 
 from __future__ import annotations
 
@@ -11,14 +11,13 @@ from typing import Any
 import discord
 import yarl
 from discord import app_commands
-from discord.ext import commands
+from discord.ext import commands, tasks
 
 from bot import __version__
 from bot.board import StatusBoard
 from bot.config import DiscordSettings, Settings, SocketSettings
 from bot.console import ConsolePoster
 from bot.delivery import Deliverer, DiscordPoster, embed_json
-from bot.dispatch import Renderers
 from bot.events import Event
 from bot.http import HttpServer
 from bot.intake import Intake
@@ -26,13 +25,15 @@ from bot.notifier import Notifier
 from bot.outbox import Outbox
 from bot.presence import Presence
 from bot.recorder import Recorder
+from bot.render import render_event, render_overview, render_run
 from bot.routing import ChannelRule, MuteRule, Router
 from bot.sources.journal import REPLAY_SOURCE, JournalFollower
+from bot.sources.journals import Journals
 from bot.sources.socket_client import SocketClientSource
 from bot.sources.socket_server import SocketServerSource
 from bot.sources.webhook import PATH as WEBHOOK_PATH
 from bot.sources.webhook import WebhookSource
-from bot.state import StateBook
+from bot.state import ComponentBook, StateBook
 from bot.stats import IntakeStats
 from bot.store import Store
 from bot.sync import sync_commands
@@ -41,17 +42,6 @@ from bot.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 EXTENSIONS = (
-    "cogs.lifecycle",
-    "cogs.install",
-    "cogs.update",
-    "cogs.backup",
-    "cogs.uninstall",
-    "cogs.network",
-    "cogs.players",
-    "cogs.config",
-    "cogs.blueprint",
-    "cogs.other",
-    "cogs.operations",
     "cogs.history",
     "cogs.status",
     "cogs.notify",
@@ -94,10 +84,10 @@ class KGSMBot(commands.Bot):
         self.dry_run = settings.discord.dry_run
         self.started_at = datetime.now(UTC)
         self.stats = IntakeStats()
-        self.renderers = Renderers()
         self.router = Router(settings.routing)
         self.store = Store(settings.store.data_dir)
         self.states = StateBook()
+        self.components = ComponentBook()
         self.seen_types: set[str] = set()
         self.recorder = Recorder(self.store, self.handle_event, self._after_batch)
         self.intake = Intake(self.accept, self.stats)
@@ -107,16 +97,14 @@ class KGSMBot(commands.Bot):
         self.delivery = Deliverer(
             self.console if self.dry_run else DiscordPoster(self),
             self.outbox,
-            lambda run: embed_json(self.renderers.render_run(run)),
+            lambda run: embed_json(render_run(run, self.states.title_of)),
             self._wait_ready,
             settings.routing.default_channel_id,
         )
-        self.notifier = Notifier(self.outbox, self.delivery, self.renderers.render)
+        self.notifier = Notifier(self.outbox, self.delivery, lambda event: render_event(event, self.states.title_of))
         status_channel = settings.routing.status_channel_id
         self.board = (
-            StatusBoard(
-                status_channel, self.delivery, self.store, self.states, self.renderers.render_overview, self._wait_ready
-            )
+            StatusBoard(status_channel, self.delivery, self.store, self.states, render_overview, self._wait_ready)
             if status_channel
             else None
         )
@@ -126,10 +114,12 @@ class KGSMBot(commands.Bot):
         if self.web is not None and http.webhook_secret:
             webhook = WebhookSource(self.intake, http.webhook_secret, settings.socket.max_payload_bytes)
             self.web.add_post(WEBHOOK_PATH, webhook.handle)
-        self.journals = [
-            JournalFollower(directory, self.intake, self.store, start=settings.journal.start, report_gap=self._gap)
-            for directory in settings.journal.directories
-        ]
+        self.journals = Journals(
+            settings.journal,
+            lambda directory: JournalFollower(
+                directory, self.intake, self.store, start=settings.journal.start, report_gap=self._gap
+            ),
+        )
         self.tree.error(self._on_command_error)
         self._pruner: asyncio.Task[None] | None = None
         self._services_started = False
@@ -162,8 +152,8 @@ class KGSMBot(commands.Bot):
             await self.load_extension(CONTROL_EXTENSION)
         await self.notifier.restore()
         self.recorder.start()
-        for journal in self.journals:
-            journal.start()
+        self.journals.start()
+        self._close_quiet_runs.start()
         if self.board is not None:
             self.board.start()
         if self.presence is not None:
@@ -194,6 +184,7 @@ class KGSMBot(commands.Bot):
         """A new, stored event: update the instance's state and record its deliveries."""
         if self.states.apply(event) is not None and self.board is not None:
             self.board.changed()
+        self.components.apply(event)
         self.seen_types.add(event.type)
         if event.source == REPLAY_SOURCE:
             return  # history imported from the journal: stored and counted, never posted
@@ -201,6 +192,11 @@ class KGSMBot(commands.Bot):
         if not channels and self.dry_run and not self.router.is_muted(event):
             channels = [CONSOLE_CHANNEL]  # dry-run shows what a configured channel would get
         await self.notifier.notify(event, channels)
+
+    @tasks.loop(minutes=1)
+    async def _close_quiet_runs(self) -> None:
+        """Operation runs KGSM has said nothing about for a while are shown as such (see `bot.operations`)."""
+        await self.notifier.close_quiet_runs(datetime.now(UTC))
 
     async def _gap(self, message: str) -> None:
         await self.delivery.notice("⚠️ Gap in the KGSM journal", message)
@@ -232,8 +228,8 @@ class KGSMBot(commands.Bot):
         if self._services_started:
             self._services_started = False
             await self.source.stop()
-            for journal in self.journals:
-                await journal.stop()
+            await self.journals.stop()
+            self._close_quiet_runs.cancel()
             if self.web is not None:
                 await self.web.stop()
             await self.recorder.stop()

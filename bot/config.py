@@ -14,6 +14,8 @@ from pathlib import Path
 
 from dotenv import dotenv_values
 
+from bot.events import resolve_target
+
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 MIB = 1024 * 1024
@@ -80,10 +82,14 @@ class HttpSettings:
 
 @dataclass(frozen=True)
 class JournalSettings:
-    """KGSM's event journal (KGSM from August 2026): directories of `YYYY-MM-DD.ndjson` segments."""
+    """KGSM's event journals (KGSM from August 2026): directories of `YYYY-MM-DD.ndjson` segments.
+
+    Without `directories` (KGSM_JOURNAL_DIR), every producer's journal found under `root` is followed.
+    """
 
     directories: tuple[Path, ...] = ()
     start: str = "end"
+    root: Path = Path("/var/lib")
 
 
 @dataclass(frozen=True)
@@ -237,7 +243,11 @@ def _journal_settings(read: _Reader) -> JournalSettings:
     for directory in directories:
         if not directory.is_dir():
             read.problems.append(f"KGSM_JOURNAL_DIR: {directory} is not a directory")
-    return JournalSettings(directories=directories, start=read.choice("KGSM_JOURNAL_START", "end", ("end", "replay")))
+    return JournalSettings(
+        directories=directories,
+        start=read.choice("KGSM_JOURNAL_START", "end", ("end", "replay")),
+        root=Path(read.text("KGSM_JOURNAL_ROOT", "/var/lib") or "/var/lib"),
+    )
 
 
 def _control_settings(read: _Reader) -> ControlSettings:
@@ -272,15 +282,19 @@ def _routing_settings(read: _Reader) -> RoutingSettings:
         channel = read.snowflake("KGSM_CHANNELS", raw_id.strip())
         if channel is not None:
             channels.append((instance, channel))
-    muted = frozenset(
-        word.strip().replace("-", "_").lower()
-        for word in (read.text("KGSM_MUTED_EVENTS") or "").split(",")
-        if word.strip()
-    )
+    muted = set()
+    for word in (read.text("KGSM_MUTED_EVENTS") or "").split(","):
+        if not word.strip():
+            continue
+        family, event_type = resolve_target(word)
+        if family is None and event_type is None:
+            read.problems.append(f"KGSM_MUTED_EVENTS: {word.strip()!r} is neither an event type nor a family")
+            continue
+        muted.add(family.value if family is not None else str(event_type))
     return RoutingSettings(
         channels=tuple(channels),
         default_channel_id=read.snowflake("KGSM_DEFAULT_CHANNEL_ID", read.text("KGSM_DEFAULT_CHANNEL_ID")),
-        muted=muted,
+        muted=frozenset(muted),
         status_channel_id=read.snowflake("KGSM_STATUS_CHANNEL_ID", read.text("KGSM_STATUS_CHANNEL_ID")),
     )
 

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import Any, TextIO
 
 import discord
 
+_ESCAPE = re.compile(r"\\(.)")
+
+
+def _shown(markdown: str | None) -> str:
+    """Text as Discord shows it: markdown escapes are invisible there, so they are left out here too."""
+    return _ESCAPE.sub(r"\1", markdown or "")
+
 
 def format_embed(embed: discord.Embed, target: str) -> str:
     lines = [f"── would post to {target} " + "─" * 20]
     if embed.title:
-        lines.append(embed.title)
+        lines.append(_shown(embed.title))
     if embed.description:
-        lines.append(embed.description)
+        lines.append(_shown(embed.description))
     for field in embed.fields:
-        lines.append(f"  {field.name}: {field.value}")
+        lines.append(f"  {_shown(field.name)}: {_shown(field.value)}")
     tail = [
         part for part in (embed.footer.text, embed.timestamp and f"{embed.timestamp:%Y-%m-%d %H:%M:%S} UTC") if part
     ]

@@ -278,8 +278,9 @@ class Deliverer:
                 if isinstance(head, RunMessage):
                     ready_at = head.queued_at + self.run_linger
                     if head.run.finished or ready_at <= time.monotonic():
+                        # Still `queued` until it is posted: steps arriving meanwhile become an edit, not a
+                        # second post of the same message.
                         lane.queue.popleft()
-                        head.queued = False
                         return head
                 else:
                     ready_at = self._batch_ready_at(lane)
@@ -320,6 +321,13 @@ class Deliverer:
         return batch
 
     async def _perform(self, lane: Lane, action: RunMessage | list[StandaloneItem] | tuple[str, RunMessage]) -> None:
+        try:
+            await self._attempt(lane, action)
+        finally:
+            if isinstance(action, RunMessage) and action.message_id is not None:
+                action.queued = False
+
+    async def _attempt(self, lane: Lane, action: RunMessage | list[StandaloneItem] | tuple[str, RunMessage]) -> None:
         delay = FIRST_RETRY_DELAY
         outage_logged = False
         while True:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.catalogue import Family, kind_of
+from bot.events import Subject, canonical_type, kind_of
 
 
 def parse_data_value(raw: str) -> Any:
@@ -28,8 +28,9 @@ def parse_data_value(raw: str) -> Any:
 
 
 def build_payload(event_type: str, instance: str, data: list[str]) -> dict[str, Any]:
-    event_type = event_type.replace("-", "_")
-    subject_key = "BlueprintName" if kind_of(event_type).family is Family.BLUEPRINT else "InstanceName"
+    event_type = event_type.strip().replace("-", "_")
+    subject = kind_of(canonical_type(event_type)).subject
+    subject_key = "BlueprintName" if subject is Subject.BLUEPRINT else "InstanceName"
     body: dict[str, Any] = {subject_key: instance}
     for pair in data:
         key, sep, value = pair.partition("=")
@@ -57,7 +58,7 @@ def send(path: Path, payload: dict[str, Any], *, compact: bool = False, timeout:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("event_type", help="e.g. instance_started (dashes work too)")
+    parser.add_argument("event_type", help="e.g. server.started, or instance_started as older KGSM (dashes work too)")
     parser.add_argument("--instance", required=True, help="instance name (blueprint name for blueprint_* events)")
     parser.add_argument("--data", action="append", default=[], metavar="KEY=VALUE", help="extra Data fields")
     parser.add_argument("--socket", type=Path, help="socket path (default: KGSM_SOCKET_PATH from the settings)")

@@ -65,11 +65,15 @@ class HttpServer:
     async def healthz(self, _request: web.Request) -> web.Response:
         bot = self._bot
         store_ok = await bot.store.writable()
-        source_ok = bot.source.healthy and all(journal.healthy for journal in bot.journals)
+        source_ok = bot.source.healthy and bot.journals.healthy
         body: dict[str, Any] = {
             "status": "ok" if store_ok and source_ok else "unhealthy",
             "source": {"listening": bot.source.healthy, "path": str(bot.source.path), "rebinds": bot.stats.rebinds},
-            "journals": {str(journal.directory): journal.healthy for journal in bot.journals},
+            "journals": {str(path): follower.healthy for path, follower in bot.journals.followers.items()},
+            "components": {
+                f"{c.host}:{c.name}" if c.host else c.name: {"status": c.status, "detail": c.detail}
+                for c in bot.components.all()
+            },
             "store": {"writable": store_ok},
             "gateway": self._gateway_state(),
             "outbox_depth": await bot.outbox.depth() if store_ok else None,

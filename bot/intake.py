@@ -7,8 +7,9 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 
-from bot.events import Event, EventRefused, RefusalReason, could_nest_deeply, decode_event, parse_event
-from bot.framing import DocumentSplitter, Junk
+from bot.events import Event, EventRefused, RefusalReason, decode_event, parse_event
+from bot.events.framing import DocumentSplitter, Junk
+from bot.events.parsing import could_nest_deeply, may_hold_surrogates
 from bot.stats import IntakeStats
 
 log = logging.getLogger(__name__)
@@ -24,7 +25,9 @@ class Intake:
         self._sink = sink
         self.stats = stats
 
-    async def take(self, item: bytes | Junk, *, source: str, peer: object) -> asyncio.Future[bool] | None:
+    async def take(
+        self, item: bytes | Junk, *, source: str, peer: object, producer: str | None = None
+    ) -> asyncio.Future[bool] | None:
         """Accept one document (or refuse junk). Returns the sink's stored-future, None when refused.
 
         Sources that must not lose an event before it is stored (the journal cursor, the webhook's 2xx)
@@ -34,7 +37,7 @@ class Intake:
             self.refuse(item.reason, item.detail, source=source, peer=peer)
             return None
         try:
-            event = decode_event(item, source=source)
+            event = decode_event(item, source=source, producer=producer)
         except EventRefused as refusal:
             self.refuse(refusal.reason, refusal.detail, source=source, peer=peer)
             return None
@@ -59,7 +62,9 @@ class Intake:
                 await self.take(item, source=source, peer=peer)
             return
         try:
-            event = parse_event(document, source=source, shallow=not could_nest_deeply(data))
+            event = parse_event(
+                document, source=source, shallow=not could_nest_deeply(data), clean=may_hold_surrogates(data)
+            )
         except EventRefused as refusal:
             self.refuse(refusal.reason, refusal.detail, source=source, peer=peer)
             return

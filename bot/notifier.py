@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from datetime import datetime
 
 import discord
 
 from bot.delivery import Deliverer, EmbedJSON, RunMessage, StandaloneItem, embed_json
 from bot.events import Event
-from bot.operations import Run, RunStatus, belongs_to, opens_run
+from bot.operations import Run, RunStatus, belongs_to, has_gone_quiet, opens_run, run_key
 from bot.outbox import Outbox
 
 log = logging.getLogger(__name__)
@@ -25,7 +26,7 @@ class Notifier:
         self._outbox = outbox
         self._deliverer = deliverer
         self._render = render
-        self._runs: dict[str, Run] = {}  # the latest run of each instance
+        self._runs: dict[str, list[Run]] = {}  # run key → its recent runs, oldest first
         self._messages: dict[int, dict[int, RunMessage]] = {}  # run id → channel → its live message
         # What the current recorder batch produced, written to the outbox in one go by `commit`.
         self._staged_standalone: list[tuple[str, int, EmbedJSON]] = []
@@ -40,9 +41,7 @@ class Notifier:
             self._deliverer.queue_standalone(row.channel_id, StandaloneItem(row.id, row.embed, row.batch_id))
             waiting += 1
         for run, messages in await self._outbox.unfinished_runs():
-            key = run.instance.lower()
-            if key not in self._runs or self._runs[key].id < run.id:
-                self._runs[key] = run
+            self._remember(run)
             for pending in messages:
                 message = RunMessage(run, pending.channel_id, pending.message_id, pending.written_version)
                 self._messages.setdefault(run.id, {})[pending.channel_id] = message
@@ -52,24 +51,30 @@ class Notifier:
             log.info("resuming %d undelivered messages from before the last stop", waiting)
         return waiting
 
+    def _remember(self, run: Run) -> None:
+        runs = self._runs.setdefault(run.key, [])
+        runs.append(run)
+        runs.sort(key=lambda known: known.id)
+        # Only runs still open, or just finished (late steps), can take events; older ones are forgotten.
+        while len(runs) > 1 and runs[0].finished:
+            self._forget_written(runs.pop(0))
+
     async def _run_for(self, event: Event) -> Run | None:
-        kind = opens_run(event)
-        key = event.instance.lower() if event.instance else ""
-        if kind is not None and event.instance is not None:
-            run = Run(0, event.instance, kind, RunStatus.RUNNING, [], event.timestamp, event.timestamp, version=0)
-            run.take(event)
-            run.id = await self._outbox.create_run(run)
-            previous = self._runs.get(key)
-            if previous is not None:
-                self._forget_written(previous)
-            self._runs[key] = run
-            return run
-        current = self._runs.get(key)
-        if current is not None and belongs_to(current, event, event.timestamp):
-            current.take(event)
-            self._changed_runs[current.id] = current
-            return current
-        return None
+        if event.instance is None:
+            return None
+        for run in reversed(self._runs.get(run_key(event.host, event.instance), [])):
+            if belongs_to(run, event):
+                run.take(event)
+                self._changed_runs[run.id] = run
+                return run
+        operation = opens_run(event)
+        if operation is None:
+            return None
+        run = Run(0, event.instance, operation, RunStatus.RUNNING, [], event.timestamp, event.timestamp, version=0)
+        run.take(event)
+        run.id = await self._outbox.create_run(run)
+        self._remember(run)
+        return run
 
     def _forget_written(self, run: Run) -> None:
         """A run that a newer one replaced needs no bookkeeping once its messages show its last state."""
@@ -89,8 +94,23 @@ class Notifier:
             return
         for channel_id in channels:
             self._staged_steps.append((event.id, channel_id, run.id, run.version))
-            message = self._messages.setdefault(run.id, {}).setdefault(channel_id, RunMessage(run, channel_id))
-            self._touched[(run.id, channel_id)] = message
+            self._touch(run, channel_id)
+
+    def _touch(self, run: Run, channel_id: int) -> None:
+        message = self._messages.setdefault(run.id, {}).setdefault(channel_id, RunMessage(run, channel_id))
+        self._touched[(run.id, channel_id)] = message
+
+    async def close_quiet_runs(self, now: datetime) -> int:
+        """Show runs that have heard nothing for a while as such (see `bot.operations`); returns how many."""
+        quiet = [run for runs in self._runs.values() for run in runs if has_gone_quiet(run, now)]
+        for run in quiet:
+            log.info("no news from KGSM about the %s of %s since %s", run.kind.name, run.instance, run.heard_at)
+            run.fall_quiet()
+            self._changed_runs[run.id] = run
+            for channel_id in self._messages.get(run.id, {}):
+                self._touch(run, channel_id)
+        await self.commit()
+        return len(quiet)
 
     async def commit(self) -> None:
         """Record the batch's deliveries in one transaction, then let the lanes send them.

@@ -1,128 +1,51 @@
-"""Multi-step operations: the events of one install, update, uninstall, backup, restore, restart or stop of
-an instance belong together and are shown as one message, edited in place as steps arrive.
+"""Runs of multi-step operations: the events of one install, update, uninstall, backup, restore, restart or stop
+of one server are one run, shown as one message edited in place.
 
-KGSM emits an install as about 13 events within seconds; posting each would spend a channel's rate limit
-and bury the channel. The tracker groups them into runs: a start event opens a run, its steps attach to it,
-an end event completes it and a `*_failed` event fails it. A step that arrives shortly after its run ended
-(KGSM's order between `*_finished` and the final event varies) still attaches to that run.
+What is a step of which operation comes from the vocabulary (`bot.events.vocabulary.operations`); this module
+decides, as KGSM really sends them in every version (kgsm-events.md §7, fixtures/real/):
+
+- A run is keyed by host and server, and opens at whichever of its openers arrives first (KGSM 1.7.3 sends
+  `instance_created` before `instance_installation_started`: both belong to the same install).
+- It is complete at the first end marker of its operation (`server.installed` in 1.x, then 3.16's
+  `server.install.finished`; `server.update.finished` when no `server.update.completed` follows). A step of
+  the same operation that arrives just after (KGSM's order between the two varies) still attaches to it.
+- An event whose outcome is a failure fails the run, while it runs; a failure after the run completed is
+  never folded in (it is announced on its own), so a finished green message is never turned red.
+- An event that is not a step of the running operation (a start, a stop) is not absorbed: it is announced on
+  its own.
+- A run that hears nothing for `QUIET_AFTER` is shown honestly as "no news from KGSM since …"; a later step of
+  it brings it back.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from bot.events import Event
+from bot.events import OPERATIONS, Event, Outcome, reported
+from bot.events.vocabulary.operations import Operation
 
 LATE_STEP_GRACE = timedelta(seconds=30)
-STALE_AFTER = timedelta(minutes=30)
-
-
-@dataclass(frozen=True)
-class OperationKind:
-    name: str
-    running: str  # "Installing"
-    done: str  # "installed"
-    start: str
-    steps: tuple[str, ...]  # the expected checklist, start and end included
-    ends: frozenset[str]
-    failures: frozenset[str]
-    extras: frozenset[str] = frozenset()  # other events that belong to a run while it is open
-
-    @property
-    def members(self) -> frozenset[str]:
-        return frozenset(self.steps) | self.ends | self.failures | self.extras
-
-
-def _kind(name: str, running: str, done: str, steps: str, ends: str, failures: str, extras: str = "") -> OperationKind:
-    step_types = tuple(f"instance_{step}" for step in steps.split())
-    return OperationKind(
-        name=name,
-        running=running,
-        done=done,
-        start=step_types[0],
-        steps=step_types,
-        ends=frozenset(f"instance_{end}" for end in ends.split()),
-        failures=frozenset(f"instance_{failure}" for failure in failures.split()),
-        extras=frozenset(f"instance_{extra}" for extra in extras.split()),
-    )
-
-
-_DOWNLOAD_DEPLOY = "download_started download_finished downloaded deploy_started deploy_finished deployed"
-
-OPERATIONS: dict[str, OperationKind] = {
-    kind.name: kind
-    for kind in (
-        _kind(
-            "install",
-            "Installing",
-            "installed",
-            "installation_started created directories_created files_created download_started download_finished "
-            "downloaded deploy_started deploy_finished deployed installation_finished installed",
-            "installed",
-            "download_failed deploy_failed",
-            "version_updated ports_opened upnp_opened",
-        ),
-        _kind(
-            "update",
-            "Updating",
-            "updated",
-            "update_started update_finished updated",
-            "updated",
-            "update_failed download_failed deploy_failed",
-            f"version_updated {_DOWNLOAD_DEPLOY} stopped started stop_started stop_finished",
-        ),
-        _kind(
-            "uninstall",
-            "Uninstalling",
-            "uninstalled",
-            "uninstall_started files_removed directories_removed removed uninstall_finished uninstalled",
-            "uninstalled",
-            "uninstall_failed",
-            "stopped ports_closed upnp_closed",
-        ),
-        _kind(
-            "backup", "Backing up", "backed up", "backup_started backup_created backup_finished", "backup_finished", ""
-        ),
-        _kind(
-            "restore",
-            "Restoring",
-            "restored",
-            "restore_started backup_restored restore_finished",
-            "restore_finished",
-            "",
-            "stopped started",
-        ),
-        _kind(
-            "restart",
-            "Restarting",
-            "restarted",
-            "restart_started restart_stopped restart_finished restarted",
-            "restarted",
-            "",
-            "stopped started",
-        ),
-        _kind("stop", "Stopping", "stopped", "stop_started stop_finished stopped", "stopped", ""),
-    )
-}
-_BY_START = {kind.start: kind for kind in OPERATIONS.values()}
+QUIET_AFTER = timedelta(minutes=30)
+DETAIL_KEYS = ("Blueprint", "OldVersion", "NewVersion", "Version", "Source", "Library")
 
 
 class RunStatus(StrEnum):
     RUNNING = "running"
     DONE = "done"
     FAILED = "failed"
+    QUIET = "quiet"  # no news from KGSM for a while; not finished as far as anyone knows
 
 
 @dataclass
 class Run:
-    """One operation of one instance, as far as its events have told."""
+    """One operation of one server, as far as its events have told."""
 
     id: int
     instance: str
-    kind: OperationKind
+    kind: Operation
     status: RunStatus
     steps: list[str]
     started_at: datetime
@@ -132,40 +55,65 @@ class Run:
     actor: str | None = None
     host: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    heard_at: datetime = field(default_factory=lambda: datetime.now(UTC))  # when its last event arrived
 
     @property
     def finished(self) -> bool:
-        return self.status is not RunStatus.RUNNING
+        return self.status in (RunStatus.DONE, RunStatus.FAILED)
+
+    @property
+    def key(self) -> str:
+        return run_key(self.host, self.instance)
 
     def take(self, event: Event) -> None:
         """Add one event's step (and what it tells) to the run."""
         if event.type not in self.steps:
             self.steps.append(event.type)
-        if event.type in self.kind.failures:
-            self.status = RunStatus.FAILED
-            self.failed_step = event.type
-        elif event.type in self.kind.ends and self.status is RunStatus.RUNNING:
-            self.status = RunStatus.DONE
+        if not self.finished:
+            if event.outcome is Outcome.FAILURE:
+                self.status = RunStatus.FAILED
+                self.failed_step = event.type
+            elif event.type in self.kind.ends:
+                self.status = RunStatus.DONE
+            else:
+                self.status = RunStatus.RUNNING
         self.actor = self.actor or event.actor
         self.host = self.host or event.host
-        for key in ("Blueprint", "OldVersion", "NewVersion", "Version", "Source"):
-            value = event.data.get(key)
+        for key in DETAIL_KEYS:
+            value = reported(event.data.get(key))
             if value is not None:
-                self.details[key] = str(value)
+                self.details[key] = value
         self.updated_at = max(self.updated_at, event.timestamp)
+        self.heard_at = event.received_at
+        self.version += 1
+
+    def fall_quiet(self) -> None:
+        self.status = RunStatus.QUIET
         self.version += 1
 
 
-def opens_run(event: Event) -> OperationKind | None:
-    return _BY_START.get(event.type) if event.instance else None
+def run_key(host: str | None, instance: str) -> str:
+    return f"{host or ''}:{instance}".lower()
 
 
-def belongs_to(run: Run, event: Event, now: datetime) -> bool:
-    """Whether `event` is a step of `run`: while it is open, or a late step just after it ended."""
-    if event.instance is None or event.instance.lower() != run.instance.lower():
+def opens_run(event: Event) -> Operation | None:
+    """The operation an event opens a run of, if it is one of an operation's openers."""
+    if event.instance is None:
+        return None
+    return next((operation for operation in OPERATIONS.values() if event.type in operation.opens), None)
+
+
+def belongs_to(run: Run, event: Event) -> bool:
+    """Whether `event` is a step of `run` (see the module docstring)."""
+    if event.instance is None or run_key(event.host, event.instance) != run.key:
         return False
-    if event.type not in run.kind.members or event.type == run.kind.start:
+    if event.type not in run.kind.members or event.type in run.steps:
         return False
     if not run.finished:
-        return now - run.updated_at <= STALE_AFTER
-    return event.type in run.kind.members - run.kind.extras and now - run.updated_at <= LATE_STEP_GRACE
+        return True
+    late = event.timestamp - run.updated_at <= LATE_STEP_GRACE
+    return late and event.outcome is not Outcome.FAILURE and event.type not in run.kind.opens
+
+
+def has_gone_quiet(run: Run, now: datetime) -> bool:
+    return run.status is RunStatus.RUNNING and now - run.heard_at >= QUIET_AFTER

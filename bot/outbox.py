@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.operations import OPERATIONS, Run, RunStatus
+from bot.events import OPERATIONS
+from bot.operations import Run, RunStatus
 from bot.store import Store
 
 
@@ -106,7 +107,7 @@ class Outbox:
         async with self._store.session() as db:
             rows = await db.execute_fetchall(
                 "INSERT INTO runs (instance, kind, status, steps, failed_step, actor, host, details, started_at, "
-                "updated_at, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+                "updated_at, version, heard_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
                 self._run_values(run),
             )
         (row,) = rows
@@ -126,6 +127,7 @@ class Outbox:
             _seconds(run.started_at),
             _seconds(run.updated_at),
             run.version,
+            _seconds(run.heard_at),
         )
 
     async def record(
@@ -160,7 +162,7 @@ class Outbox:
             if runs:
                 await db.executemany(
                     "UPDATE runs SET instance = ?, kind = ?, status = ?, steps = ?, failed_step = ?, actor = ?, "
-                    "host = ?, details = ?, started_at = ?, updated_at = ?, version = ? WHERE id = ?",
+                    "host = ?, details = ?, started_at = ?, updated_at = ?, version = ?, heard_at = ? WHERE id = ?",
                     [(*self._run_values(run), run.id) for run in runs],
                 )
             async with db.execute(
@@ -203,12 +205,13 @@ class Outbox:
             await db.commit()
 
     async def unfinished_runs(self) -> list[tuple[Run, list[PendingRunMessage]]]:
-        """Runs still open, or whose live messages are behind: to resume after a restart."""
+        """Runs still open (or quiet), or whose live messages are behind: to resume after a restart."""
         async with self._store.session() as db:
             async with db.execute(
                 "SELECT r.*, m.channel_id, m.message_id, m.written_version FROM runs r "
                 "JOIN run_messages m ON m.run_id = r.id "
-                "WHERE m.failed IS NULL AND (r.status = 'running' OR m.written_version < r.version) ORDER BY r.id"
+                "WHERE m.failed IS NULL AND (r.status IN ('running', 'quiet') OR m.written_version < r.version) "
+                "ORDER BY r.id"
             ) as cursor:
                 rows = await cursor.fetchall()
             found: dict[int, tuple[Run, list[PendingRunMessage]]] = {}
@@ -235,4 +238,5 @@ class Outbox:
             actor=row["actor"],
             host=row["host"],
             details=json.loads(row["details"]),
+            heard_at=datetime.fromtimestamp(row["heard_at"], UTC),
         )

@@ -2,9 +2,11 @@
 
 `KGSM_CHANNELS` maps instances to channels (an instance may appear several times to post to several
 channels); `KGSM_DEFAULT_CHANNEL_ID` takes everything else, blueprint events included. `KGSM_MUTED_EVENTS`
-names event types or whole families that are received and counted but not posted. Rules changed with
-/notify are kept in the store and applied over these settings. An event with neither a mapping nor a
-default is logged once per instance, so a forgotten mapping is visible without flooding logs.
+names event types (in any spelling KGSM has used) or whole families that are received and counted but not
+posted; types the vocabulary marks quiet (KGSM's own housekeeping, such as web-panel sign-ins) are muted
+unless a rule unmutes them. Rules changed with /notify are kept in the store and applied over these
+settings. An event with neither a mapping nor a default is logged once per instance, so a forgotten mapping
+is visible without flooding logs.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bot.config import RoutingSettings
-from bot.events import Event
+from bot.events import Event, resolve_target
 
 log = logging.getLogger(__name__)
 
@@ -36,8 +38,9 @@ class MuteRule:
 
 
 def normalise_target(text: str) -> str:
-    """Event types and families as KGSM spells them: `Instance-Started` → `instance_started`."""
-    return text.strip().replace("-", "_").lower()
+    """A family, or the canonical type of any spelling: `Instance-Started` → `server.started`."""
+    family, event_type = resolve_target(text)
+    return family.value if family is not None else event_type or text.strip().lower()
 
 
 class Router:
@@ -48,7 +51,7 @@ class Router:
             if channel not in channels:
                 channels.append(channel)
         self.default_channel_id = settings.default_channel_id
-        self._configured_mutes = settings.muted
+        self._configured_mutes = frozenset(normalise_target(target) for target in settings.muted)
         self._channel_rules: dict[tuple[str, int], bool] = {}
         self._mute_rules: dict[tuple[str, str], bool] = {}
         self._reported_unrouted: set[str] = set()
@@ -130,7 +133,7 @@ class Router:
                 decision = self._mute_decision(target, scope)
                 if decision is not None:
                     return decision
-        return False
+        return event.kind.quiet
 
     def muted_summary(self) -> list[str]:
         """Readable mutes in force, for /notify show."""

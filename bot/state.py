@@ -1,85 +1,22 @@
-"""What each instance is doing now, derived from its events (and rebuilt from the store after a restart)."""
+"""What each server is doing now, derived from its events (and rebuilt from the store after a restart).
+
+The state an event type leads to is its vocabulary entry's `transition`; this module only applies them and
+keeps what else a server's events tell: its version, blueprint, host and display name (`server.renamed`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from enum import StrEnum
 from typing import Any, Protocol
 
-from bot.catalogue import CATALOGUE, Family, Severity
+from bot.events import State, kind_of, reported
 
-
-class State(StrEnum):
-    NOT_INSTALLED = "not installed"
-    INSTALLING = "installing"
-    INSTALLED = "installed/offline"
-    STARTING = "starting"
-    ONLINE = "online"
-    READY = "ready"
-    STOPPING = "stopping"
-    RESTARTING = "restarting"
-    UPDATING = "updating"
-    CRASHED = "crashed"
-    FAILED = "failed"
-    UNINSTALLING = "uninstalling"
-    UNINSTALLED = "uninstalled"
-
-    @property
-    def emoji(self) -> str:
-        return _EMOJIS[self]
-
-
-_EMOJIS = {
-    State.NOT_INSTALLED: "⚪",
-    State.INSTALLING: "📦",
-    State.INSTALLED: "⚫",
-    State.STARTING: "🟡",
-    State.ONLINE: "🟢",
-    State.READY: "✅",
-    State.STOPPING: "🟠",
-    State.RESTARTING: "🔄",
-    State.UPDATING: "⬆️",
-    State.CRASHED: "💥",
-    State.FAILED: "❌",
-    State.UNINSTALLING: "🗑️",
-    State.UNINSTALLED: "⚪",
-}
-
-# Every in-progress step of an install or uninstall (their failures and final events are listed below).
-_INSTALL_STEPS = [t for t, k in CATALOGUE.items() if k.family is Family.INSTALL and k.severity is Severity.PROGRESS]
-_UNINSTALL_STEPS = [t for t, k in CATALOGUE.items() if k.family is Family.UNINSTALL and k.severity is Severity.PROGRESS]
-
-# The state an event type puts an instance in; types not listed leave the state as it was.
-TRANSITIONS: dict[str, State] = {
-    **dict.fromkeys(_INSTALL_STEPS, State.INSTALLING),
-    "instance_download_failed": State.FAILED,
-    "instance_deploy_failed": State.FAILED,
-    "instance_installed": State.INSTALLED,
-    "instance_update_started": State.UPDATING,
-    "instance_update_finished": State.UPDATING,
-    "instance_update_failed": State.FAILED,
-    "instance_started": State.ONLINE,
-    "instance_ready": State.READY,
-    "instance_stop_started": State.STOPPING,
-    "instance_stop_finished": State.STOPPING,
-    "instance_stopped": State.INSTALLED,
-    "instance_restart_started": State.RESTARTING,
-    "instance_restart_stopped": State.RESTARTING,
-    "instance_restart_finished": State.STARTING,
-    "instance_restarted": State.ONLINE,
-    "instance_crashed": State.CRASHED,
-    "instance_failed": State.FAILED,
-    **dict.fromkeys(_UNINSTALL_STEPS, State.UNINSTALLING),
-    "instance_uninstall_failed": State.FAILED,
-    "instance_uninstalled": State.UNINSTALLED,
-}
-# An update run ends where the server was before it, unless it was mid-update: then it is offline.
-_UPDATE_DONE = frozenset({"instance_updated", "instance_version_updated"})
 _VERSION_KEYS = ("NewVersion", "Version", "CurrentVersion")
+DISPLAY_NAME_KEY = "NewDisplayName"
 # Substrings of every Data key `advance` reads: a stored event whose Data has none of them needs no decoding.
-DATA_KEYS_READ = ("Version", "Blueprint")
+DATA_KEYS_READ = ("Version", "Blueprint", "DisplayName")
 
 
 @dataclass(frozen=True)
@@ -92,10 +29,16 @@ class InstanceState:
     blueprint: str | None = None
     host: str | None = None
     since: datetime | None = None  # when the state last changed
+    display_name: str | None = None  # what KGSM shows for it, when it was renamed
 
     @property
     def is_up(self) -> bool:
-        return self.state in (State.ONLINE, State.READY)
+        return self.state.is_up
+
+    @property
+    def title(self) -> str:
+        """How the server is called in messages: its display name when it has one, else its id."""
+        return self.display_name or self.name
 
 
 class Happening(Protocol):
@@ -114,17 +57,13 @@ class Happening(Protocol):
 
 
 def advance(current: InstanceState | None, event: Happening) -> InstanceState | None:
-    """The instance's state after `event`; None for events that name no instance."""
+    """The server's state after `event`; None for events that name no server."""
     if event.instance is None:
         return None
     previous = current.state if current else State.NOT_INSTALLED
-    new_state: State
-    if event.type in _UPDATE_DONE:
-        new_state = State.INSTALLED if previous is State.UPDATING else previous
-    else:
-        new_state = TRANSITIONS.get(event.type, previous)
-    version = next((str(event.data[key]) for key in _VERSION_KEYS if event.data.get(key)), None)
-    blueprint = event.data.get("Blueprint")
+    transition = kind_of(event.type).transition
+    new_state = transition.apply(previous) if transition is not None else previous
+    version = next((reported(event.data.get(key)) for key in _VERSION_KEYS if reported(event.data.get(key))), None)
     base = current or InstanceState(event.instance, previous, event.type, event.timestamp)
     return replace(
         base,
@@ -132,9 +71,10 @@ def advance(current: InstanceState | None, event: Happening) -> InstanceState | 
         last_event_type=event.type,
         last_event_at=event.timestamp,
         version=version or base.version,
-        blueprint=str(blueprint) if blueprint else base.blueprint,
+        blueprint=reported(event.data.get("Blueprint")) or base.blueprint,
         host=event.host or base.host,
         since=event.timestamp if new_state is not previous or current is None else base.since,
+        display_name=reported(event.data.get(DISPLAY_NAME_KEY)) or base.display_name,
     )
 
 
@@ -143,7 +83,7 @@ def _key(host: str | None, name: str) -> str:
 
 
 class StateBook:
-    """The current state of every instance seen, per host, updated as events are stored."""
+    """The current state of every server seen, per host, updated as events are stored."""
 
     def __init__(self) -> None:
         self._states: dict[str, InstanceState] = {}
@@ -158,19 +98,64 @@ class StateBook:
         return updated
 
     def get(self, instance: str) -> InstanceState | None:
-        """By `host:name`, or by plain name (the most recently active one if several hosts have it)."""
-        exact = self._states.get(instance.lower())
+        """By `host:name`, or by plain name or display name (the most recently active one if several match)."""
+        wanted = instance.strip().lower()
+        exact = self._states.get(wanted)
         if exact is not None:
             return exact
-        named = [state for state in self._states.values() if state.name.lower() == instance.lower()]
+        named = [state for state in self._states.values() if wanted in (state.name.lower(), state.title.lower())]
         return max(named, key=lambda state: state.last_event_at, default=None)
+
+    def title_of(self, instance: str | None, host: str | None = None) -> str | None:
+        """The display name of a server (for titles), falling back to its id."""
+        if instance is None:
+            return None
+        state = self._states.get(_key(host, instance)) or self.get(instance)
+        return state.title if state is not None else instance
 
     @property
     def hosts(self) -> set[str]:
         return {state.host for state in self._states.values() if state.host}
 
     def all(self) -> list[InstanceState]:
-        return sorted(self._states.values(), key=lambda s: (s.host or "", s.name.lower()))
+        return sorted(self._states.values(), key=lambda s: (s.host or "", s.title.lower()))
 
     def __len__(self) -> int:
         return len(self._states)
+
+
+@dataclass(frozen=True)
+class ComponentHealth:
+    """How one of KGSM's own programs (a "leaf": the watchdog, the monitor, …) last said it was doing."""
+
+    name: str
+    host: str | None
+    status: str  # ready, degraded, recovered, stopping
+    detail: str | None
+    at: datetime
+
+    @property
+    def healthy(self) -> bool:
+        return self.status in ("ready", "recovered")
+
+
+class ComponentBook:
+    """The last word of each KGSM component (`leaf.*` events), for /about and /healthz."""
+
+    def __init__(self) -> None:
+        self._components: dict[tuple[str | None, str], ComponentHealth] = {}
+
+    def apply(self, event: Any) -> ComponentHealth | None:
+        """Take a `leaf.*` event (anything else is ignored); returns the component's new health."""
+        if not event.type.startswith("leaf.") or event.producer is None:
+            return None
+        detail = reported(event.data.get("Detail")) or reported(event.data.get("Reason"))
+        component = reported(event.data.get("Component"))
+        if component is not None:
+            detail = f"{component}: {detail}" if detail else component
+        health = ComponentHealth(event.producer, event.host, event.type.removeprefix("leaf."), detail, event.timestamp)
+        self._components[(event.host, event.producer)] = health
+        return health
+
+    def all(self) -> list[ComponentHealth]:
+        return sorted(self._components.values(), key=lambda c: (c.host or "", c.name))

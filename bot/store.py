@@ -16,13 +16,14 @@ import time
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
-from bot.events import Event, freeze
+from bot import migrations
+from bot.events import Event, Outcome, Severity, kind_of
+from bot.events.parsing import freeze
 from bot.state import DATA_KEYS_READ
 
 log = logging.getLogger(__name__)
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 DATABASE_NAME = "kgsm-bot.sqlite3"
 _EVENT_COLUMNS = (
     "id, type, family, instance, blueprint, host, actor, origin, producer_version, envelope_version, summary, "
-    "source, timestamp, received_at, data"
+    "source, timestamp, received_at, data, severity, outcome, producer"
 )
 
 
@@ -51,16 +52,6 @@ class StateFacts:
 class StoredEvent:
     seq: int
     event: Event
-
-
-def _migrations() -> list[tuple[int, str]]:
-    """(number, sql) of every `NNNN_name.sql` file in `bot/migrations`, in order."""
-    found = []
-    for entry in resources.files("bot.migrations").iterdir():
-        name = entry.name
-        if name.endswith(".sql") and name[:4].isdigit():
-            found.append((int(name[:4]), entry.read_text(encoding="utf-8")))
-    return sorted(found)
 
 
 def _timestamp(moment: datetime) -> float:
@@ -88,6 +79,9 @@ def _row(event: Event) -> tuple[Any, ...]:
         _timestamp(event.timestamp),
         _timestamp(event.received_at),
         json.dumps(event.data, default=_plain, ensure_ascii=False, separators=(",", ":")),
+        event.severity.value,
+        event.outcome.value,
+        event.producer,
     )
 
 
@@ -99,10 +93,16 @@ def _plain(value: Any) -> Any:
 
 
 def _event(row: sqlite3.Row) -> StoredEvent:
+    data = json.loads(row["data"])
+    kind = kind_of(row["type"], data)
     event = Event(
         id=row["id"],
         type=row["type"],
-        data=freeze(json.loads(row["data"])),
+        data=freeze(data),
+        kind=kind,
+        severity=Severity(row["severity"]) if row["severity"] else kind.severity,
+        outcome=Outcome(row["outcome"]) if row["outcome"] else kind.outcome,
+        producer=row["producer"],
         timestamp=_moment(row["timestamp"]),
         received_at=_moment(row["received_at"]),
         instance=row["instance"],
@@ -141,28 +141,18 @@ class Store:
     async def open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(migrations.apply, self.path)
             self._db = await aiosqlite.connect(self.path)
         except (OSError, sqlite3.Error) as exc:
             raise StoreError(f"BOT_DATA_DIR: cannot open {self.path}: {exc}") from exc
         self._db.row_factory = sqlite3.Row
         await self._db.execute("PRAGMA journal_mode=WAL")
         await self._db.execute("PRAGMA synchronous=NORMAL")
-        await self._migrate()
 
     async def close(self) -> None:
         if self._db is not None:
             await self._db.close()
             self._db = None
-
-    async def _migrate(self) -> None:
-        async with self.db.execute("PRAGMA user_version") as cursor:
-            row = await cursor.fetchone()
-        current = row[0] if row else 0
-        for number, sql in _migrations():
-            if number <= current:
-                continue
-            log.info("applying database migration %04d", number)
-            await self.db.executescript(f"BEGIN;\n{sql}\nPRAGMA user_version = {number};\nCOMMIT;")
 
     async def writable(self) -> bool:
         """Whether a write can be committed now (for /healthz): a full disk or a read-only mount says no."""

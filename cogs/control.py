@@ -37,9 +37,9 @@ from bot.kgsm_cli import (
     install_args,
     instance_args,
 )
+from bot.render.text import safe
 from cogs.utils.checks import is_operator, require_operator
 from cogs.utils.choices import BadValue, best_choices
-from cogs.utils.text import safe
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot

@@ -10,9 +10,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.render.lines import event_line
+from bot.render.text import safe
 from cogs.utils.choices import event_choices, event_filter, instance_choices, known_instance
-from cogs.utils.lines import event_line
-from cogs.utils.text import safe
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -54,7 +54,7 @@ async def _page(bot: KGSMBot, query: EventQuery, page: int) -> tuple[discord.Emb
     title = "Latest events" + (f" — {query.describe()}" if query.describe() else "")
     embed = discord.Embed(title=title, colour=discord.Colour.blurple())
     several_hosts = len(bot.states.hosts) > 1
-    lines = [event_line(row.event, show_host=several_hosts) for row in shown]
+    lines = [event_line(row.event, names=bot.states.title_of, show_host=several_hosts) for row in shown]
     embed.description = "\n".join(lines) or "No events match."
     total = await bot.store.count_matching(
         instance=query.instance, types=[query.event_type] if query.event_type else None, family=query.family
@@ -105,7 +105,7 @@ class History(commands.Cog):
     @app_commands.command(name="events", description="The latest KGSM events, newest first")
     @app_commands.describe(
         instance="Only this server",
-        event="An event type (instance_started) or a family (install, lifecycle, players, …)",
+        event="An event type (server.started, or KGSM's older instance_started) or a family (install, players, …)",
         limit="How many per page (1 to 25, default 10)",
         public="Show the answer to everyone in the channel",
     )

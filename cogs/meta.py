@@ -11,8 +11,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from cogs.utils.lines import relative
-from cogs.utils.text import safe
+from bot.render.lines import relative
+from bot.render.text import safe
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot

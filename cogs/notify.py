@@ -13,9 +13,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.render.text import safe, truncate
 from cogs.utils.checks import require_manage_guild
 from cogs.utils.choices import event_choices, event_filter, instance_choices, valid_instance_name
-from cogs.utils.text import safe, truncate
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot

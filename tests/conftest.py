@@ -118,6 +118,7 @@ def bot_settings(fake: FakeDiscord, short_dir: Path, **env: str) -> Settings:
             "BOT_DATA_DIR": str(short_dir / "data"),
             "KGSM_HISTORY_DAYS": "36500",  # the fixtures are from 2024 to 2026: keep them
             "KGSM_READ_TIMEOUT": "2",
+            "KGSM_JOURNAL_ROOT": str(short_dir / "lib"),  # no producer journals unless a test makes them
             **env,
         },
         env_file=None,

@@ -83,7 +83,7 @@ def bot_environment(short_dir: Path, **settings: str) -> dict[str, str]:
     socket and the database in `short_dir`, and `settings` on top."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("DISCORD_", "KGSM_", "BOT_"))}
     env.update(PYTHONPATH=str(ROOT), KGSM_SOCKET_PATH=str(short_dir / "kgsm.sock"))
-    env.update(BOT_DATA_DIR=str(short_dir / "data"), **settings)
+    env.update(BOT_DATA_DIR=str(short_dir / "data"), KGSM_JOURNAL_ROOT=str(short_dir / "lib"), **settings)
     return env
 
 

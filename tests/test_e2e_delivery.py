@@ -10,14 +10,14 @@ from typing import Any
 import pytest
 
 from bot.board import StatusBoard
-from bot.operations import OPERATIONS
+from bot.events import OPERATIONS
 from bot.pacing import Pacer
 from bot.presence import Presence
 from tests.conftest import CHANNEL_A, CHANNEL_B, CHANNEL_C, DEFAULT_CHANNEL, TOKEN, LiveBot, StartBot
 from tests.fakes.discord_server import FakeDiscord, fast_discord_retries
 from tests.helpers import bot_environment, pretty, socat_send, start_bot_process, started
 
-INSTALL = list(OPERATIONS["install"].steps)
+INSTALL = list(OPERATIONS["install"].checklist)
 
 
 def step(event_type: str, instance: str, **data: Any) -> dict[str, Any]:

@@ -11,9 +11,8 @@ from typing import Any
 import pytest
 
 from bot.bot import KGSMBot
-from bot.catalogue import CATALOGUE, Severity, kind_of
-from bot.operations import OPERATIONS
-from cogs.utils.embeds import COLOURS
+from bot.events import OPERATIONS, Subject, canonical_type, kind_of, parse_event
+from bot.render.palette import BLUE, event_colour
 from tests.conftest import (
     CHANNEL_A,
     CHANNEL_B,
@@ -29,9 +28,10 @@ from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import FIXTURES, pretty, socat_send, started
 
 JOURNAL = [json.loads(line) for line in (FIXTURES / "journal" / "2026-08-14.ndjson").read_text().splitlines()]
-# One KGSM payload per catalogued type (the journal holds every type KGSM has emitted).
+# One KGSM payload per catalogued legacy type (the journal holds every type KGSM emitted until 2026-08).
 PAYLOADS = {document["EventType"]: document for document in JOURNAL if document.get("V") == 1}
-RUN_STARTS = {kind.start for kind in OPERATIONS.values()}
+CATALOGUE = json.loads((FIXTURES / "catalogue.json").read_text())
+RUN_OPENERS = {opener for operation in OPERATIONS.values() for opener in operation.opens}
 
 
 def fragments_that_matter(data: dict[str, Any]) -> list[str]:
@@ -60,8 +60,9 @@ def embed_text(embed: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
-def test_the_journal_fixture_covers_the_whole_catalogue() -> None:
+def test_the_journal_fixture_covers_the_whole_legacy_catalogue() -> None:
     assert set(PAYLOADS) == set(CATALOGUE)
+    assert all(kind_of(canonical_type(legacy)).known for legacy in CATALOGUE)
 
 
 @pytest.mark.parametrize("event_type", sorted(CATALOGUE))
@@ -72,19 +73,19 @@ async def test_every_event_type_arrives_as_an_embed_in_its_channel(
     payload = PAYLOADS[event_type]
     assert await socat_send(live.socket_path, pretty(payload)) == 0
 
-    channel = DEFAULT_CHANNEL if event_type.startswith("blueprint_") else CHANNEL_A
+    kind = kind_of(canonical_type(event_type))
+    channel = DEFAULT_CHANNEL if kind.subject is Subject.BLUEPRINT else CHANNEL_A
     (message,) = await fake.wait_for_messages(channel)
     (embed,) = message["embeds"]
-    kind = kind_of(event_type)
     subject = payload["Data"].get("InstanceName") or payload["Data"]["BlueprintName"]
     assert subject in embed["title"]
-    if event_type in RUN_STARTS:
+    if kind.type in RUN_OPENERS:
         # The first step of an operation opens its live message: a checklist with this step done.
         assert f"✅ {kind.label}" in embed["description"]
-        assert embed["color"] == COLOURS[Severity.PROGRESS].value
+        assert embed["color"] == BLUE.value
     else:
         assert kind.label in embed["title"]
-        assert embed["color"] == COLOURS[kind.severity].value
+        assert embed["color"] == event_colour(parse_event(payload)).value
     assert embed["timestamp"].startswith(payload["Timestamp"][:19])
     text = embed_text(embed)
     for fragment in fragments_that_matter(payload["Data"]):

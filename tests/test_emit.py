@@ -37,7 +37,7 @@ async def test_emit_delivers_a_pretty_event(running: RunningSource) -> None:
     assert code == 0
     assert "delivered instance_crashed" in out
     (event,) = await running.collector.wait_count(1)
-    assert (event.type, event.instance, event.data["ExitCode"]) == ("instance_crashed", "factorio", "137")
+    assert (event.type, event.instance, event.data["ExitCode"]) == ("server.crashed", "factorio", "137")
     assert event.data["Ports"][0]["protocol"] == "udp"
     assert event.origin == "cli"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import shutil
 from pathlib import Path
 from typing import Any
@@ -37,12 +38,12 @@ def append(path: Path, data: bytes) -> None:
 
 
 def posted_players(fake: FakeDiscord) -> list[str]:
+    """The players named in the posted "**p1** joined valheim." sentences, in order."""
     return [
-        field["value"]
+        match.group(1)
         for message in fake.messages(DEFAULT_CHANNEL)
         for embed in message["embeds"]
-        for field in embed.get("fields", [])
-        if field["name"] == "Player"
+        if (match := re.match(r"\*\*(.+?)\*\* joined", embed.get("description", "")))
     ]
 
 

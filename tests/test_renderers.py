@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 from typing import Any
 
 import discord
 import pytest
 
-from bot.catalogue import CATALOGUE, Family, Severity
-from bot.events import Event, parse_event
-from cogs.utils.embeds import COLOURS
+from bot.events import Event, Family, parse_event
+from bot.render import render_event as render
+from bot.render.palette import BLUE, GREEN, ORANGE, RED, event_colour
 from tests.helpers import FIXTURES
 
 SAMPLES: dict[str, dict[str, Any]] = json.loads((FIXTURES / "catalogue.json").read_text())
-
-
-def render(event: Event) -> discord.Embed:
-    """What the bot does: the family's cog module renders it (`cogs/<family>.py`)."""
-    module = importlib.import_module(f"cogs.{event.family.value}")
-    embed: discord.Embed = module.render(event)
-    return embed
+CATALOGUE = sorted(SAMPLES)
 
 
 def sample_event(event_type: str, **envelope: Any) -> Event:
@@ -54,7 +47,7 @@ def test_every_catalogue_type_has_title_colour_fields_and_timestamp(event_type: 
     assert "factorio" in embed.title
     assert event.kind.label in embed.title
     assert not embed.title[0].isalnum()  # starts with its emoji
-    assert embed.colour == COLOURS[event.severity]
+    assert embed.colour == event_colour(event)
     assert embed.timestamp == event.timestamp
     assert embed.footer.text == "by discord:ada · on gamehost · KGSM 2.4.0"
     assert embed.description
@@ -63,10 +56,9 @@ def test_every_catalogue_type_has_title_colour_fields_and_timestamp(event_type: 
 
 def test_values_that_matter_are_readable() -> None:
     text = embed_text(render(sample_event("instance_version_updated")))
-    assert "1.1.109 → 1.1.110" in text
+    assert "is now at version 1.1.110 (was 1.1.109)" in text
     text = embed_text(render(sample_event("instance_crashed")))
-    assert "Exit code: 137" in text
-    assert "Restarts: 1" in text
+    assert "crashed with exit code 137; restart attempt 1." in text
     text = embed_text(render(sample_event("instance_ports_opened")))
     assert "34197/udp, 27015-27020/tcp" in text
     text = embed_text(render(sample_event("instance_player_kicked")))
@@ -77,10 +69,11 @@ def test_values_that_matter_are_readable() -> None:
     assert "`/save`" in embed_text(render(sample_event("instance_input_sent")))
     assert "factorio-2026-08-14T03-00-00" in embed_text(render(sample_event("instance_backup_created")))
     pruned = embed_text(render(sample_event("instance_backups_pruned")))
-    assert "Deleted: 3" in pruned
-    assert "Kept: 7" in pruned
-    assert "Blueprint: factorio" in embed_text(render(sample_event("instance_installed")))
-    assert "1.1.110 → 2.0.7" in embed_text(render(sample_event("instance_update_available")))
+    assert "pruned: 3 deleted, 7 kept." in pruned
+    assert "from the factorio blueprint" in embed_text(render(sample_event("instance_installed")))
+    assert "Version 2.0.7 is available for **factorio** (running 1.1.110)." in embed_text(
+        render(sample_event("instance_update_available"))
+    )
     assert "Overrides a system blueprint: yes" in embed_text(render(sample_event("blueprint_updated")))
 
 
@@ -97,11 +90,11 @@ def test_session_keys_and_player_addresses_stay_private() -> None:
     assert "s-1" not in text
 
 
-def test_colours_follow_the_outcome() -> None:
-    assert render(sample_event("instance_installed")).colour == COLOURS[Severity.SUCCESS]
-    assert render(sample_event("instance_download_started")).colour == COLOURS[Severity.PROGRESS]
-    assert render(sample_event("instance_crashed")).colour == COLOURS[Severity.WARNING]
-    assert render(sample_event("instance_failed")).colour == COLOURS[Severity.FAILURE]
+def test_colours_follow_the_grade() -> None:
+    assert render(sample_event("instance_installed")).colour == GREEN
+    assert render(sample_event("instance_download_started")).colour == BLUE
+    assert render(sample_event("instance_crashed")).colour == ORANGE
+    assert render(sample_event("instance_failed")).colour == RED
 
 
 def test_an_unknown_type_shows_its_name_and_all_its_data() -> None:
@@ -152,6 +145,6 @@ def test_blueprint_events_name_the_blueprint() -> None:
 def test_a_sentence_whose_values_older_kgsm_did_not_send_falls_back_to_plain_words() -> None:
     event = parse_event({"EventType": "instance_created", "Data": {"InstanceId": "valheim"}})
     embed = render(event)
-    assert embed.description == "**valheim**: instance created."
+    assert embed.description == "**valheim** was created."
     crashed = render(parse_event({"EventType": "instance_crashed", "Data": {"InstanceName": "v"}}))
     assert "unknown" not in (crashed.description or "")

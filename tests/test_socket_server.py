@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.events import canonical_type
 from bot.sources.socket_server import SocketPathError, SocketServerSource
 from tests.conftest import RunningSource, start_source
 from tests.helpers import ERAS, FIXTURES, pretty, socat_send, started
@@ -41,8 +42,8 @@ async def test_every_fixture_parses_to_its_type_subject_and_timestamp(running: R
     (event,) = await running.collector.wait_count(1)
     after = datetime.now(UTC)
 
-    assert event.type == path.stem
-    if event.type.startswith("blueprint_"):
+    assert event.type == canonical_type(path.stem)
+    if path.stem.startswith("blueprint_"):
         assert (event.instance, event.blueprint) == (None, "factorio")
     else:
         assert event.instance == EXPECTED_SUBJECT[era]
@@ -59,8 +60,8 @@ async def test_every_journal_line_parses_when_sent_as_one_compact_line(running: 
     assert await socat_send(running.path, line.encode() + b"\n") == 0
     (event,) = await running.collector.wait_count(1)
     document = json.loads(line)
-    assert event.type == document["EventType"]
-    assert event.subject == ("factorio" if event.type.startswith("blueprint_") else "minecraft")
+    assert event.type == canonical_type(document["EventType"])
+    assert event.subject == ("factorio" if document["EventType"].startswith("blueprint_") else "minecraft")
     assert event.timestamp == datetime.fromisoformat(document["Timestamp"].replace("Z", "+00:00"))
     assert event.host == "gamehost"
     assert event.envelope_version == document["V"]

@@ -35,7 +35,7 @@ async def store(tmp_path: Path) -> AsyncIterator[Store]:
 
 
 async def test_migrations_are_applied_once_and_recorded(tmp_path: Path) -> None:
-    newest = max(int(path.name[:4]) for path in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.sql"))
+    newest = max(int(path.name[:4]) for path in MIGRATIONS.glob("[0-9][0-9][0-9][0-9]_*.*"))
     store = Store(tmp_path / "fresh")
     await store.open()
     assert await store.schema_version() == newest
@@ -82,8 +82,8 @@ async def test_pages_are_newest_first_and_filtered(store: Store) -> None:
     assert [row.event.data.get("N") for row in first] == [None, "29", "27", "25", "23", "21", "19", "17", "15", "13"]
     second = await store.events_page(instance="factorio", limit=10, before_seq=first[-1].seq)
     assert [row.event.data["N"] for row in second] == ["11", "9", "7", "5", "3", "1"]
-    crashed = await store.events_page(types=["instance_crashed"])
-    assert [row.event.type for row in crashed] == ["instance_crashed"]
+    crashed = await store.events_page(types=["server.crashed"])
+    assert [row.event.type for row in crashed] == ["server.crashed"]
     lifecycle = await store.count_matching(family="lifecycle", instance="valheim")
     assert lifecycle == 15
 

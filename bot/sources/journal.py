@@ -32,6 +32,8 @@ from bot.tasks import cancel_and_wait
 log = logging.getLogger(__name__)
 
 SEGMENT = re.compile(r"^\d{4}-\d{2}-\d{2}\.ndjson$")
+PRODUCER_PREFIX = "kgsm"
+EVENTS_DIR = "events"
 POLL_INTERVAL = 0.5
 STRAGGLER_WINDOW = 120.0
 READ_CHUNK = 256 * 1024
@@ -51,11 +53,26 @@ class Cursor:
     previous_until: float = 0.0  # … until this Unix time
 
 
+def producer_of(directory: Path) -> str:
+    """The component that writes a journal: `/var/lib/kgsm-watchdog/events` is kgsm-watchdog's."""
+    return directory.parent.name if directory.name == EVENTS_DIR and directory.parent.name else directory.name
+
+
+def discover(root: Path) -> list[Path]:
+    """Every producer's journal under `root` (`/var/lib/kgsm*/events`), as kgsm-lib's own discovery finds them."""
+    try:
+        candidates = sorted(entry / EVENTS_DIR for entry in root.iterdir() if entry.name.startswith(PRODUCER_PREFIX))
+    except OSError:
+        return []
+    return [candidate for candidate in candidates if candidate.is_dir()]
+
+
 class JournalFollower:
     """Follows one journal directory."""
 
     def __init__(self, directory: Path, intake: Intake, store: Store, *, start: str, report_gap: ReportGap) -> None:
         self.directory = directory
+        self.producer = producer_of(directory)
         self._intake = intake
         self._store = store
         self._start = start
@@ -181,7 +198,9 @@ class JournalFollower:
         stored = []
         for line in lines.splitlines():
             if line.strip():
-                future = await self._intake.take(line, source=source, peer=f"{self.directory}/{segment}")
+                future = await self._intake.take(
+                    line, source=source, peer=f"{self.directory}/{segment}", producer=self.producer
+                )
                 if future is not None:
                     stored.append(future)
         if stored:

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from bot.config import SocketSettings
 from bot.events import RefusalReason
-from bot.framing import DocumentSplitter
+from bot.events.framing import DocumentSplitter
 from bot.intake import Intake
 from bot.tasks import cancel_and_wait
 

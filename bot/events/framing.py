@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bot.events import MAX_NESTING, RefusalReason
+from bot.events.parsing import MAX_NESTING, RefusalReason
 
 _STRUCTURAL = re.compile(rb'[{}\[\]"]')
 _STRING_END = re.compile(rb'["\\]')

@@ -1,0 +1,13 @@
+"""Rendering: events, operation runs and server states as Discord embeds and lines.
+
+Owns: the palette, escaping (`text`), Discord's size limits, sentences and fields of events.
+Pure: a renderer is a function of an event (or run, or states) and the names of servers, with no I/O, so
+every type is tested without a network and dry-run prints the very embed Discord would get.
+May import: `bot.events`, `bot.state`, `bot.operations`.
+"""
+
+from bot.render.event import Names, no_names, render_event
+from bot.render.overview import render_overview
+from bot.render.run import render_run
+
+__all__ = ["Names", "no_names", "render_event", "render_overview", "render_run"]

@@ -1,0 +1,130 @@
+"""An event's Data as readable embed fields: labels, formats, and what is never shown."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from bot.events import reported
+from bot.render.text import code, safe, words
+
+# Keys that name the subject (already in the title) or repeat the envelope.
+SUBJECT_KEYS = frozenset({"InstanceName", "InstanceId", "Instance", "BlueprintName", "LibraryName", "Timestamp"})
+# Values that identify a player's connection or a login session: never shown in a channel.
+PRIVATE_KEYS = frozenset({"SessionKey", "PlayerAddr", "Sid", "UserAgent", "PeerNode"})
+
+LABELS: dict[str, str] = {
+    "Blueprint": "Blueprint",
+    "ExitCode": "Exit code",
+    "Restarts": "Restarts",
+    "Ports": "Ports",
+    "PlayerName": "Player",
+    "PlayerId": "Player id",
+    "Target": "Target",
+    "Command": "Command",
+    "Key": "Setting",
+    "Source": "Backup",
+    "BackupId": "Backup",
+    "Version": "Version",
+    "Deleted": "Deleted",
+    "Kept": "Kept",
+    "Pinned": "Pinned",
+    "Tier": "Tier",
+    "Runtime": "Runtime",
+    "OverridesSystem": "Overrides a system blueprint",
+    "RevertedToSystem": "Reverted to the system blueprint",
+    "LifecycleManager": "Lifecycle manager",
+    "Reason": "Reason",
+    "Library": "Library",
+    "FromLibrary": "From library",
+    "ToLibrary": "To library",
+    "Message": "Message",
+    "Path": "Path",
+    "SizeBytes": "Size",
+    "RuleKey": "Rule",
+    "PeakValue": "Peak",
+    "OpenValue": "When crossed",
+    "CloseValue": "When cleared",
+    "Band": "Level",
+    "PeakBand": "Highest level",
+    "Detail": "Detail",
+    "Component": "Part",
+}
+CODE_KEYS = frozenset({"Command", "Key", "Source", "BackupId", "Path", "Sha256", "RuleKey"})
+VERSION_PAIRS = (
+    ("OldVersion", "NewVersion", "Version"),
+    ("CurrentVersion", "LatestVersion", "Available update"),
+    ("OldDisplayName", "NewDisplayName", "Name"),
+)
+_MILLISECOND_TIMES = frozenset({"OpenedTs", "ClosedTs"})
+
+
+def format_ports(ports: Any) -> str:
+    """`[{start: 27015, end: 27020, protocol: tcp}]` → `27015-27020/tcp`."""
+    if not isinstance(ports, list | tuple):
+        return safe(ports)
+    shown = []
+    for port in ports:
+        if isinstance(port, Mapping):
+            start, end, protocol = port.get("start"), port.get("end"), port.get("protocol") or "?"
+            span = f"{start}" if end in (None, start) else f"{start}-{end}"
+            shown.append(f"{span}/{protocol}")
+        else:
+            shown.append(str(port))
+    return safe(", ".join(shown)) if shown else "none"
+
+
+def format_size(raw: Any) -> str | None:
+    if isinstance(raw, bool) or not isinstance(raw, int | float):
+        return None
+    size = float(raw)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024
+    return None  # pragma: no cover - the loop always returns
+
+
+def _plain_json(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain_json(v) for v in value]
+    return value
+
+
+def format_value(key: str, value: Any) -> str | None:
+    """A Data value as shown in a field; None when there is nothing worth showing."""
+    if key == "Ports":
+        return format_ports(value)
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if key == "SizeBytes" and (size := format_size(value)) is not None:
+        return size
+    if key in _MILLISECOND_TIMES and isinstance(value, int) and not isinstance(value, bool):
+        return f"<t:{value // 1000}:f>"
+    if isinstance(value, Mapping | list | tuple):
+        return code(json.dumps(_plain_json(value), separators=(",", ":"), ensure_ascii=False)) if value else None
+    text = reported(value)
+    if text is None:
+        return None
+    return code(text) if key in CODE_KEYS else safe(text)
+
+
+def data_fields(data: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """Every Data value worth showing, as (label, value): not the subject, private keys or unreported values."""
+    fields: list[tuple[str, str]] = []
+    paired: set[str] = set()
+    for old_key, new_key, label in VERSION_PAIRS:
+        old, new = reported(data.get(old_key)), reported(data.get(new_key))
+        if old is not None or new is not None:
+            fields.append((label, f"{safe(old or '?')} → {safe(new or '?')}" if old else safe(new or "?")))
+            paired.update((old_key, new_key))
+    for key, value in data.items():
+        if key in SUBJECT_KEYS or key in PRIVATE_KEYS or key in paired:
+            continue
+        shown = format_value(key, value)
+        if shown is not None:
+            fields.append((LABELS.get(key) or safe(words(key)), shown))
+    return fields

@@ -1,0 +1,26 @@
+"""Every server at a glance: the status board's message and `/status` without a server."""
+
+from __future__ import annotations
+
+import discord
+
+from bot.render.lines import state_line
+from bot.render.palette import BLURPLE
+from bot.render.text import safe, truncate
+from bot.state import InstanceState
+
+
+def render_overview(states: list[InstanceState]) -> discord.Embed:
+    """Every server with its state emoji, version and last change; grouped by host when there are several."""
+    up = sum(state.is_up for state in states)
+    embed = discord.Embed(title=f"Servers — {up} of {len(states)} up", colour=BLURPLE)
+    hosts = sorted({state.host or "" for state in states})
+    if len(hosts) > 1:
+        for host in hosts[:25]:
+            lines = [state_line(state) for state in states if (state.host or "") == host]
+            embed.add_field(name=safe(host or "unknown host"), value=truncate("\n".join(lines), 1024), inline=False)
+    else:
+        embed.description = truncate("\n".join(state_line(state) for state in states), 4096)
+    if not states:
+        embed.description = "No server has reported an event yet."
+    return embed
