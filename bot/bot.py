@@ -241,5 +241,5 @@ class KGSMBot(commands.Bot):
             for component in (self.board, self.presence, self.delivery):
                 if component is not None:
                     await component.stop()
-            await self.store.close()
+        await self.store.close()  # also when start-up failed after opening it: its thread would block the exit
         await super().close()

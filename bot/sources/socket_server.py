@@ -118,7 +118,10 @@ class SocketServerSource:
 
     async def start(self) -> None:
         self.check_path()
-        await self._bind()
+        try:
+            await self._bind()
+        except OSError as exc:
+            raise SocketPathError(f"KGSM_SOCKET_PATH={self._path}: cannot bind it: {exc.strerror or exc}") from exc
         self._watcher = asyncio.create_task(self._watch(), name="socket-watch")
         log.info("listening for KGSM events on %s (mode %o)", self._path, self._settings.mode)
 
