@@ -146,6 +146,7 @@ class KGSMBot(commands.Bot):
         history; they wait in the recorder's queue until it starts.
         """
         began = time.monotonic()
+        self.source.claim()  # a second bot on the same socket path stops here, before touching the database
         await self.store.open()
         await self.source.start()
         self._services_started = True
