@@ -136,6 +136,7 @@ class KGSMBot(commands.Bot):
         history; they wait in the recorder's queue until it starts.
         """
         began = time.monotonic()
+        self.source.claim()  # a second bot on the same socket path stops here, before touching the database
         await self.store.open()
         await self.source.start()
         self._services_started = True
@@ -237,5 +238,5 @@ class KGSMBot(commands.Bot):
             for component in (self.board, self.presence, self.delivery):
                 if component is not None:
                     await component.stop()
-            await self.store.close()
+        await self.store.close()  # also when start-up failed after opening it: its thread would block the exit
         await super().close()

@@ -1,4 +1,5 @@
-"""SIGTERM: stop accepting, finish open connections, flush the store, remove the socket, exit 0 within 10 s."""
+"""SIGTERM: stop accepting, finish open connections, flush the store, remove the socket, exit 0 within 10 s.
+And a start-up that fails exits too."""
 
 from __future__ import annotations
 
@@ -41,3 +42,29 @@ async def test_sigterm_finishes_open_connections_and_exits_cleanly(short_dir: Pa
     assert not socket_path.exists()
     with sqlite3.connect(short_dir / "data" / "kgsm-bot.sqlite3") as db:
         assert db.execute("SELECT instance FROM events").fetchall() == [("in-flight",)]
+
+
+async def test_a_start_up_refused_after_the_database_opened_still_exits_2(short_dir: Path) -> None:
+    """A path too long for a Unix socket fails at bind, after the store is open; its thread must not hang the exit."""
+    socket_path = short_dir / ("d" * 100) / "kgsm.sock"
+    env = bot_environment(short_dir, KGSM_SOCKET_PATH=str(socket_path))
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=short_dir,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(bot.communicate(), 20)
+    finally:
+        if bot.returncode is None:
+            bot.kill()
+            await bot.wait()
+    assert bot.returncode == 2, err.decode()[-2000:]
+    last = err.decode().strip().splitlines()[-1]
+    assert last.startswith("kgsm-bot: ")
+    assert str(socket_path) in last
+    assert "Traceback" not in err.decode()

@@ -1,8 +1,12 @@
-"""The webhook over real HTTP, signed the way KGSM signs it: wget --post-file and openssl dgst -hmac."""
+"""The webhook over real HTTP, signed the way KGSM signs it: wget and openssl dgst -hmac, hex (KGSM after
+2025-12-07) or base64 (KGSM 2.2.0 to 2025-12-07)."""
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import time
 from pathlib import Path
@@ -17,13 +21,27 @@ from tests.helpers import free_port
 SECRET = "correct-horse-battery-staple-42"
 KGSM_POST = r"""
 set -eu
-sig=$(openssl dgst -sha256 -hmac "$SECRET" < "$BODY" | awk '{print $NF}')
+sig=${SIG:-$(openssl dgst -sha256 -hmac "$SECRET" < "$BODY" | awk '{print $NF}')}
 wget -q -O - --server-response --post-file="$BODY" \
   --header="Content-Type: application/json" \
   --header="User-Agent: KGSM/3.1.0" \
   --header="X-KGSM-Timestamp: $STAMP" \
   --header="X-KGSM-Retry-Count: 0" \
   --header="X-KGSM-Signature: sha256=$sig" \
+  "$URL" 2>&1
+"""
+# KGSM 2.2.0's commands/events.webhook.sh: the payload on the command line, the signature in base64.
+KGSM_2_2_POST = r"""
+set -eu
+payload=$(cat "$BODY")
+sig=${SIG:-$(echo -n "$payload" | openssl dgst -sha256 -hmac "$SECRET" -binary | base64)}
+wget -q -O - --server-response --timeout 10 \
+  --header "Content-Type: application/json" \
+  --header "User-Agent: KGSM/2.2.0" \
+  --post-data "$payload" \
+  --header "X-KGSM-Signature: sha256=$sig" \
+  --header "X-KGSM-Timestamp: $STAMP" \
+  --header "X-KGSM-Retry-Count: 0" \
   "$URL" 2>&1
 """
 
@@ -40,9 +58,18 @@ def event(instance: str = "factorio", host: str = "gamehost", n: int = 1) -> dic
 
 
 async def kgsm_post(
-    port: int, body: bytes, short_dir: Path, *, secret: str = SECRET, stamp: float | None = None
+    port: int,
+    body: bytes,
+    short_dir: Path,
+    *,
+    secret: str = SECRET,
+    stamp: float | None = None,
+    script: str = KGSM_POST,
+    signature: str | None = None,
 ) -> str:
-    """POST exactly as KGSM does; returns wget's output (server response headers and body)."""
+    """POST exactly as KGSM does; returns wget's output (server response headers and body).
+
+    `script` is the KGSM version's way of posting; `signature` replaces what follows `sha256=`."""
     body_file = short_dir / f"body-{time.monotonic_ns()}.json"
     body_file.write_bytes(body)
     env = {
@@ -52,8 +79,10 @@ async def kgsm_post(
         "URL": f"http://127.0.0.1:{port}/kgsm/webhook",
         "PATH": "/usr/bin:/bin",
     }
+    if signature is not None:
+        env["SIG"] = signature
     process = await asyncio.create_subprocess_exec(
-        "sh", "-c", KGSM_POST, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        "bash", "-c", script, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     out, _ = await asyncio.wait_for(process.communicate(), 30)
     return out.decode()
@@ -137,3 +166,78 @@ async def test_several_hosts_route_by_host_and_show_it(fake: FakeDiscord, start_
     lines = (await fake.wait_interaction_response(interaction))["data"]["embeds"][0]["description"].splitlines()
     assert "on beta" in lines[0]
     assert "on alpha" in lines[1]
+
+
+def digest(body: bytes, secret: str = SECRET) -> bytes:
+    return hmac.new(secret.encode(), body, hashlib.sha256).digest()
+
+
+async def test_a_base64_signature_of_kgsm_2_2_is_accepted_and_posted(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path
+) -> None:
+    port = free_port()
+    await start_bot(BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET, KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL))
+    answer = await kgsm_post(port, json.dumps(event("valheim")).encode(), short_dir, script=KGSM_2_2_POST)
+    assert "200 OK" in answer
+    assert '"stored"' in answer
+    (message,) = await fake.wait_for_messages(DEFAULT_CHANNEL)
+    assert "valheim" in message["embeds"][0]["title"]
+
+
+async def test_base64_with_or_without_padding_and_uppercase_hex_are_accepted(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path
+) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET)
+    bodies = [json.dumps(event(n=n)).encode() for n in range(4)]
+    padded = base64.b64encode(digest(bodies[0])).decode()
+    assert padded.endswith("=")
+    assert '"stored"' in await kgsm_post(port, bodies[0], short_dir, script=KGSM_2_2_POST, signature=padded)
+    unpadded = base64.b64encode(digest(bodies[1])).decode().rstrip("=")
+    assert '"stored"' in await kgsm_post(port, bodies[1], short_dir, script=KGSM_2_2_POST, signature=unpadded)
+    upper = digest(bodies[2]).hex().upper()
+    assert '"stored"' in await kgsm_post(port, bodies[2], short_dir, signature=upper)
+    assert '"stored"' in await kgsm_post(port, bodies[3], short_dir)  # lowercase hex, as KGSM 3 signs
+    assert await live.bot.store.count_events() == 4
+    assert live.bot.stats.refused == {}
+
+
+async def test_a_wrong_base64_signature_is_refused(fake: FakeDiscord, start_bot: StartBot, short_dir: Path) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET)
+    body = json.dumps(event()).encode()
+    answer = await kgsm_post(port, body, short_dir, script=KGSM_2_2_POST, secret="not-the-secret-at-all")
+    assert "401 Unauthorized" in answer
+    assert live.bot.stats.refused == {"bad_signature": 1}
+    assert await live.bot.store.count_events() == 0
+    assert fake.posts() == []
+
+
+WRONG_SHAPES = {
+    # The right digest plus one byte, and its first 24 bytes: valid base64, wrong length.
+    "33 bytes": lambda right: base64.b64encode(right + b"\0").decode(),
+    "24 bytes": lambda right: base64.b64encode(right[:24]).decode(),
+    "hex of 31 bytes": lambda right: right[:31].hex(),
+    "urlsafe alphabet": lambda right: base64.urlsafe_b64encode(right).decode(),
+    "double padding": lambda right: base64.b64encode(right).decode() + "=",
+    "not base64": lambda right: "!" * 44,
+}
+
+
+async def test_a_signature_that_is_not_32_bytes_of_hex_or_base64_is_refused(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path
+) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET)
+    # A body whose digest's base64 has a + or a /, so that the URL-safe spelling differs from the standard one.
+    body = next(
+        body
+        for body in (json.dumps(event(n=n)).encode() for n in range(60))
+        if set("+/") & set(base64.b64encode(digest(body)).decode())
+    )
+    for name, shape in WRONG_SHAPES.items():
+        answer = await kgsm_post(port, body, short_dir, script=KGSM_2_2_POST, signature=shape(digest(body)))
+        assert "401 Unauthorized" in answer, name
+    assert live.bot.stats.refused == {"bad_signature": len(WRONG_SHAPES)}
+    assert await live.bot.store.count_events() == 0
+    assert fake.posts() == []

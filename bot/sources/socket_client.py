@@ -42,6 +42,9 @@ class SocketClientSource:
     def healthy(self) -> bool:
         return self.connected
 
+    def claim(self) -> None:
+        """The client role owns no path (another program serves the socket), so there is nothing to lock."""
+
     async def start(self) -> None:
         self._task = asyncio.create_task(self._run(), name="socket-client")
         log.info("reading KGSM events from the existing socket %s (client role)", self.path)

@@ -4,7 +4,9 @@ KGSM only checks that the path exists; if nobody listens, the event is gone. KGS
 `events socket disable|test`, reinstalls and /run cleaners delete or replace the file, which left the
 official bot deaf. This source binds atomically (bind under a temporary name, set mode and group, then
 rename over the path), watches the path, and binds again within a second when the file it owns is gone or is
-no longer its socket.
+no longer its socket. The path belongs to one bot: the source holds an exclusive lock beside the socket
+(`socket_lock.py`) for its whole life, taken before binding, so a second bot on the same path refuses to
+start instead of fighting over it; KGSM's own brief test listener takes no lock and is replaced as before.
 """
 
 from __future__ import annotations
@@ -25,7 +27,10 @@ from bot.config import SocketSettings
 from bot.events import RefusalReason
 from bot.events.framing import DocumentSplitter
 from bot.intake import Intake
+from bot.sources.socket_lock import SocketInUseError, SocketLock, SocketPathError
 from bot.tasks import cancel_and_wait
+
+__all__ = ["Peer", "SocketInUseError", "SocketPathError", "SocketServerSource"]
 
 log = logging.getLogger(__name__)
 
@@ -33,10 +38,6 @@ WATCH_INTERVAL = 0.25
 READ_CHUNK = 64 * 1024
 # On shutdown, open connections get this long (at most) to finish: the whole stop must fit in 10 s.
 SHUTDOWN_GRACE = 3.0
-
-
-class SocketPathError(Exception):
-    """The configured socket path cannot be used; the message says what to fix."""
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ class SocketServerSource:
         self._bound: _Identity | None = None
         self._watcher: asyncio.Task[None] | None = None
         self._connections: set[asyncio.Task[None]] = set()
+        self._lock: SocketLock | None = None
+        self._claim_lost = False
 
     @property
     def path(self) -> Path:
@@ -95,8 +98,13 @@ class SocketServerSource:
 
     @property
     def healthy(self) -> bool:
-        """True while the path is the socket this source listens on."""
-        return self._server is not None and self._bound is not None and _identity(self._path) == self._bound
+        """True while the path is the socket this source listens on (and this source still owns the path)."""
+        return (
+            not self._claim_lost
+            and self._server is not None
+            and self._bound is not None
+            and _identity(self._path) == self._bound
+        )
 
     def check_path(self) -> None:
         """Start-up check: the parent directory can be made and the path is free or a socket."""
@@ -116,9 +124,35 @@ class SocketServerSource:
         if not os.access(self._path.parent, os.W_OK | os.X_OK):
             raise SocketPathError(f"KGSM_SOCKET_PATH: the directory {self._path.parent} is not writable by this user")
 
-    async def start(self) -> None:
+    def _group_id(self) -> int | None:
+        group = self._settings.group
+        if group is None:
+            return None
+        return int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+
+    def claim(self) -> None:
+        """Check the path and take its lock: `SocketInUseError` when another live bot serves it.
+
+        The bot calls this before it opens its database, so a second bot touches nothing; `start` calls it too.
+        """
+        if self._lock is not None and self._lock.held:
+            return
         self.check_path()
-        await self._bind()
+        self._lock = SocketLock(self._path, self._settings.mode, self._group_id())
+        self._lock.acquire()
+
+    async def start(self) -> None:
+        """Claim the path (see `claim`), bind and start watching."""
+        self.claim()
+        assert self._lock is not None
+        try:
+            await self._bind()
+        except OSError as exc:
+            self._lock.release()
+            raise SocketPathError(f"KGSM_SOCKET_PATH={self._path}: cannot bind it: {exc.strerror or exc}") from exc
+        except BaseException:
+            self._lock.release()
+            raise
         self._watcher = asyncio.create_task(self._watch(), name="socket-watch")
         log.info("listening for KGSM events on %s (mode %o)", self._path, self._settings.mode)
 
@@ -132,6 +166,8 @@ class SocketServerSource:
             with contextlib.suppress(FileNotFoundError):
                 self._path.unlink()
         self._bound = None
+        if self._lock is not None:
+            self._lock.release()  # only after the socket is gone, and the lock file itself stays
 
     def _make_socket(self) -> socket.socket:
         """Bind under a temporary name with the final mode and group, so the path never has wrong permissions."""
@@ -142,9 +178,8 @@ class SocketServerSource:
         try:
             sock.bind(str(temporary))
             os.chmod(temporary, self._settings.mode)
-            if self._settings.group is not None:
-                group = self._settings.group
-                gid = int(group) if group.isdigit() else grp.getgrnam(group).gr_gid
+            gid = self._group_id()
+            if gid is not None:
                 os.chown(temporary, -1, gid)
             sock.listen(512)
             sock.setblocking(False)
@@ -171,6 +206,8 @@ class SocketServerSource:
         failing = False  # say once that binding fails, not four times a second
         while True:
             await asyncio.sleep(WATCH_INTERVAL)
+            if not self._keep_claim():
+                return
             current = _identity(self._path)
             if current is not None and current == self._bound:
                 continue
@@ -190,6 +227,22 @@ class SocketServerSource:
                 log.info("socket %s is bound again", self._path)
             failing = False
             self._intake.stats.rebinds += 1
+
+    def _keep_claim(self) -> bool:
+        """Lock the lock file again if something deleted it; step aside if another bot got it first."""
+        assert self._lock is not None
+        if self._lock.refresh():
+            return True
+        log.error(
+            "the lock file %s was replaced and another process now holds it: it owns %s now, this bot stops "
+            "listening (and reports unhealthy)",
+            self._lock.path,
+            self._path,
+        )
+        self._claim_lost = True
+        self._close_listener()
+        self._lock.release()
+        return False
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()

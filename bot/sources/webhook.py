@@ -1,7 +1,8 @@
 """KGSM's HTTP webhook (KGSM mid 2025 on): `POST /kgsm/webhook`, how one bot serves several game hosts.
 
 KGSM POSTs the event's JSON with `X-KGSM-Timestamp` (Unix seconds) and, with a secret configured,
-`X-KGSM-Signature: sha256=<hex HMAC-SHA256 of the raw body>`. The endpoint exists only with
+`X-KGSM-Signature: sha256=<HMAC-SHA256 of the raw body>`: base64 from KGSM 2.2.0 (2025-07-06) to 2025-12-07,
+hex after. Both are accepted and compared as raw digests in constant time. The endpoint exists only with
 `KGSM_WEBHOOK_SECRET` set: an unsigned endpoint would let anyone post to the Discord channels. A request
 is answered 2xx only once its event is stored, so KGSM's retries cover a bot that was down; a retried event
 is recognised by its id and posted once.
@@ -9,9 +10,12 @@ is recognised by its id and posted once.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import logging
+import string
 import time
 
 from aiohttp import web
@@ -24,6 +28,32 @@ log = logging.getLogger(__name__)
 PATH = "/kgsm/webhook"
 MAX_CLOCK_SKEW = 300.0
 SOURCE = "webhook"
+SIGNATURE_PREFIX = "sha256="
+DIGEST_BYTES = hashlib.sha256().digest_size
+_HEX_DIGITS = frozenset(string.hexdigits)
+
+
+def signature_digest(header: str) -> bytes | None:
+    """The 32-byte digest an `X-KGSM-Signature` value carries, or None when it is not one.
+
+    `sha256=` followed by 64 hex digits (either case; KGSM after 2025-12-07) or by the standard base64 of 32
+    bytes, padded or not (KGSM 2.2.0 to 2025-12-07). Decoding is strict: any other length, alphabet or a
+    non-canonical base64 spelling is not a signature.
+    """
+    value = header.strip()
+    if value[: len(SIGNATURE_PREFIX)].lower() != SIGNATURE_PREFIX:
+        return None
+    value = value[len(SIGNATURE_PREFIX) :]
+    if len(value) == 2 * DIGEST_BYTES and _HEX_DIGITS.issuperset(value):
+        return bytes.fromhex(value)
+    unpadded = value.removesuffix("=")
+    try:
+        digest = base64.b64decode(unpadded + "=" * (-len(unpadded) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(digest) != DIGEST_BYTES or base64.b64encode(digest).decode().removesuffix("=") != unpadded:
+        return None
+    return digest
 
 
 class WebhookSource:
@@ -44,9 +74,9 @@ class WebhookSource:
         if len(body) > self._max_body:
             return self._refuse(413, RefusalReason.TOO_LARGE, f"body over {self._max_body} bytes", peer)
 
-        given = request.headers.get("X-KGSM-Signature", "")
-        expected = "sha256=" + hmac.new(self._secret, body, hashlib.sha256).hexdigest()
-        if not hmac.compare_digest(given.strip().lower().encode(), expected.encode()):
+        given = signature_digest(request.headers.get("X-KGSM-Signature", ""))
+        expected = hmac.new(self._secret, body, hashlib.sha256).digest()
+        if given is None or not hmac.compare_digest(given, expected):
             return self._refuse(401, RefusalReason.BAD_SIGNATURE, "missing or wrong X-KGSM-Signature", peer)
 
         raw_time = request.headers.get("X-KGSM-Timestamp", "")
