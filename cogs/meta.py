@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.render.lines import relative
-from bot.render.text import safe
+from bot.render.text import safe, truncate
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -51,6 +51,16 @@ class Meta(commands.Cog):
         versions = sorted(stats.producer_versions | set(await self.bot.store.distinct("producer_version")))
         embed.add_field(name="KGSM versions seen", value=", ".join(map(safe, versions)) or "none reported")
         embed.add_field(name="Servers known", value=str(len(self.bot.states)))
+        components = [
+            f"{'✅' if c.healthy else '⚠️'} **{safe(c.name)}**"
+            + (f" on {safe(c.host)}" if c.host else "")
+            + f" — {c.status}"
+            + (f": {safe(c.detail)}" if c.detail and not c.healthy else "")
+            + f" ({relative(c.at)})"
+            for c in self.bot.components.all()
+        ]
+        if components:
+            embed.add_field(name="KGSM components", value=truncate("\n".join(components), 1024), inline=False)
         await interaction.response.send_message(embed=embed, ephemeral=not public)
 
 

@@ -50,6 +50,10 @@ LABELS: dict[str, str] = {
     "PeakBand": "Highest level",
     "Detail": "Detail",
     "Component": "Part",
+    "EpisodeId": "Episode",
+    "OpenedTs": "Since",
+    "ClosedTs": "Until",
+    "CloseReason": "Why it cleared",
 }
 CODE_KEYS = frozenset({"Command", "Key", "Source", "BackupId", "Path", "Sha256", "RuleKey"})
 VERSION_PAIRS = (
