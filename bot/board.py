@@ -1,7 +1,9 @@
 """The status board: one message listing every server, edited in place (never a renamed channel).
 
 Renaming channels to show status hits Discord's limit of 2 renames per 10 minutes; one embed edited at
-most every `interval` seconds does not. Its message id is kept in the store; if someone deletes the message,
+most every `interval` seconds does not. Its message is posted once, across any restart: the nonce of a post
+is saved before the post and used again until the message id the post returned is saved, so a crash between
+the two makes Discord hand back the same message instead of a second one. If someone deletes the message,
 the next update posts it again (once) and remembers the new id.
 """
 
@@ -9,19 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 from collections.abc import Awaitable, Callable
 
 import discord
 
-from bot.delivery import ChannelUnavailable, Deliverer, MessageGone, Rejected, embed_json
+from bot.delivery import Deliverer
+from bot.poster import ChannelUnavailable, MessageGone, Rejected, embed_json
 from bot.state import InstanceState, StateBook
 from bot.store import Store
-from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
 MESSAGE_FACT = "status_board_message"
-POSTS_FACT = "status_board_posts"
+NONCE_FACT = "status_board_nonce"  # the post under way: kept until its message id is saved
 
 
 class StatusBoard:
@@ -44,19 +47,13 @@ class StatusBoard:
         self._wait_ready = wait_ready
         self._changed = asyncio.Event()
         self._changed.set()  # show the current state once at start-up
-        self._task: asyncio.Task[None] | None = None
         self.writes = 0
 
     def changed(self) -> None:
         self._changed.set()
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="status-board")
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """The board's loop (run by the supervisor)."""
         await self._wait_ready()
         while True:
             await self._changed.wait()
@@ -65,6 +62,9 @@ class StatusBoard:
                 await self._write()
             except (ChannelUnavailable, Rejected) as exc:
                 log.error("cannot update the status board in channel %s: %s", self.channel_id, exc)
+            except BaseException:
+                self._changed.set()  # whatever interrupted this write, the board is still to be written
+                raise
             await asyncio.sleep(self.interval)
 
     async def _write(self) -> None:
@@ -74,15 +74,19 @@ class StatusBoard:
         stored = await self._store.get_fact(MESSAGE_FACT)
         if stored is not None:
             try:
-                await self._deliverer.send_paced(self.channel_id, [embed_json(embed)], message_id=int(stored))
+                await self._deliverer.send_paced(self.channel_id, [embed_json(embed)], nonce="", message_id=int(stored))
                 self.writes += 1
                 return
             except MessageGone:
                 log.info("the status board message was deleted; posting it again")
-        posts = int(await self._store.get_fact(POSTS_FACT) or 0) + 1
-        await self._store.set_fact(POSTS_FACT, str(posts))
-        message_id = await self._deliverer.send_paced(
-            self.channel_id, [embed_json(embed)], nonce=f"kgsm-board{self.channel_id % 10**6}n{posts}"
-        )
+                await self._store.set_fact(NONCE_FACT, self._new_nonce())
+        nonce = await self._store.get_fact(NONCE_FACT)
+        if nonce is None:
+            nonce = self._new_nonce()
+            await self._store.set_fact(NONCE_FACT, nonce)
+        message_id = await self._deliverer.send_paced(self.channel_id, [embed_json(embed)], nonce=nonce)
         await self._store.set_fact(MESSAGE_FACT, str(message_id))
         self.writes += 1
+
+    def _new_nonce(self) -> str:
+        return f"kgsm-board{self.channel_id % 10**6}{secrets.token_hex(4)}"

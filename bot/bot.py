@@ -5,24 +5,26 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import discord
 import yarl
 from discord import app_commands
-from discord.ext import commands, tasks
+from discord.ext import commands
 
 from bot import __version__
 from bot.board import StatusBoard
 from bot.config import DiscordSettings, Settings, SocketSettings
 from bot.console import ConsolePoster
-from bot.delivery import Deliverer, DiscordPoster, embed_json
+from bot.delivery import Deliverer
 from bot.events import Event
 from bot.http import HttpServer
 from bot.intake import Intake
 from bot.notifier import Notifier
 from bot.outbox import Outbox
+from bot.poster import DiscordPoster, embed_json
 from bot.presence import Presence
 from bot.recorder import Recorder
 from bot.render import render_event, render_overview, render_run
@@ -37,7 +39,7 @@ from bot.state import ComponentBook, StateBook
 from bot.stats import IntakeStats
 from bot.store import Store
 from bot.sync import sync_commands
-from bot.tasks import cancel_and_wait
+from bot.tasks import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +52,8 @@ EXTENSIONS = (
 # Server commands (/start, /stop, …) exist only when KGSM_PATH names kgsm.sh.
 CONTROL_EXTENSION = "cogs.control"
 PRUNE_INTERVAL = 3600.0
+QUIET_RUNS_INTERVAL = 60.0
+RECORDER_GRACE = 4.0  # of the 10 s a stop may take
 CONSOLE_CHANNEL = 0  # dry-run only: where events without a channel are shown
 
 
@@ -59,10 +63,12 @@ def point_discord_py_at(settings: DiscordSettings) -> None:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(settings.gateway_url)
 
 
-def make_source(settings: SocketSettings, intake: Intake) -> SocketServerSource | SocketClientSource:
+def make_source(
+    settings: SocketSettings, intake: Intake, supervisor: Supervisor
+) -> SocketServerSource | SocketClientSource:
     if settings.role == "client":
-        return SocketClientSource(settings, intake)
-    return SocketServerSource(settings, intake)
+        return SocketClientSource(settings, intake, supervisor)
+    return SocketServerSource(settings, intake, supervisor)
 
 
 class KGSMBot(commands.Bot):
@@ -84,6 +90,7 @@ class KGSMBot(commands.Bot):
         self.dry_run = settings.discord.dry_run
         self.started_at = datetime.now(UTC)
         self.stats = IntakeStats()
+        self.supervisor = Supervisor()
         self.router = Router(settings.routing)
         self.store = Store(settings.store.data_dir)
         self.states = StateBook()
@@ -91,7 +98,7 @@ class KGSMBot(commands.Bot):
         self.seen_types: set[str] = set()
         self.recorder = Recorder(self.store, self.handle_event, self._after_batch)
         self.intake = Intake(self.accept, self.stats)
-        self.source = make_source(settings.socket, self.intake)
+        self.source = make_source(settings.socket, self.intake, self.supervisor)
         self.console = ConsolePoster()
         self.outbox = Outbox(self.store)
         self.delivery = Deliverer(
@@ -100,6 +107,7 @@ class KGSMBot(commands.Bot):
             lambda run: embed_json(render_run(run, self.states.title_of)),
             self._wait_ready,
             settings.routing.default_channel_id,
+            self.supervisor,
         )
         self.notifier = Notifier(self.outbox, self.delivery, lambda event: render_event(event, self.states.title_of))
         status_channel = settings.routing.status_channel_id
@@ -119,9 +127,9 @@ class KGSMBot(commands.Bot):
             lambda directory: JournalFollower(
                 directory, self.intake, self.store, start=settings.journal.start, report_gap=self._gap
             ),
+            self.supervisor,
         )
         self.tree.error(self._on_command_error)
-        self._pruner: asyncio.Task[None] | None = None
         self._services_started = False
 
     async def setup_hook(self) -> None:
@@ -138,6 +146,7 @@ class KGSMBot(commands.Bot):
         began = time.monotonic()
         self.source.claim()  # a second bot on the same socket path stops here, before touching the database
         await self.store.open()
+        await self.outbox.load()
         await self.source.start()
         self._services_started = True
         async for facts in self.store.state_facts():
@@ -152,16 +161,18 @@ class KGSMBot(commands.Bot):
         if self.settings.control.kgsm_path is not None:
             await self.load_extension(CONTROL_EXTENSION)
         await self.notifier.restore()
-        self.recorder.start()
+        await self.recorder.redispatch([stored.event for stored in await self.store.undispatched()])
+        supervisor = self.supervisor
+        supervisor.run("recorder", self.recorder.run)
         self.journals.start()
-        self._close_quiet_runs.start()
+        supervisor.every("quiet-runs", self._close_quiet_runs, seconds=QUIET_RUNS_INTERVAL)
+        supervisor.every("prune", self._prune, seconds=PRUNE_INTERVAL)
         if self.board is not None:
-            self.board.start()
+            supervisor.run("status-board", self.board.run)
         if self.presence is not None:
-            self.presence.start()
+            supervisor.every("presence", self.presence.update, seconds=self.presence.interval)
         if self.web is not None:
             await self.web.start()
-        self._pruner = asyncio.create_task(self._prune_periodically(), name="prune")
         where = "printing to the console (dry-run: no DISCORD_TOKEN)" if self.dry_run else "posting to Discord"
         log.info(
             "kgsm-bot %s listening on %s, %s: %s (%d servers known, ready in %.2f s)",
@@ -188,13 +199,13 @@ class KGSMBot(commands.Bot):
         self.components.apply(event)
         self.seen_types.add(event.type)
         if event.source == REPLAY_SOURCE:
-            return  # history imported from the journal: stored and counted, never posted
+            self.notifier.dispatched(event)  # history imported from the journal: stored, never posted
+            return
         channels = self.router.channels_for(event)
         if not channels and self.dry_run and not self.router.is_muted(event):
             channels = [CONSOLE_CHANNEL]  # dry-run shows what a configured channel would get
         await self.notifier.notify(event, channels)
 
-    @tasks.loop(minutes=1)
     async def _close_quiet_runs(self) -> None:
         """Operation runs KGSM has said nothing about for a while are shown as such (see `bot.operations`)."""
         await self.notifier.close_quiet_runs(datetime.now(UTC))
@@ -205,13 +216,11 @@ class KGSMBot(commands.Bot):
     async def _after_batch(self) -> None:
         await self.notifier.commit()
 
-    async def _prune_periodically(self) -> None:
-        while True:
-            cutoff = datetime.now(UTC) - timedelta(days=self.settings.store.history_days)
-            removed = await self.store.prune(cutoff)
-            if removed:
-                log.info("pruned %d events older than %d days", removed, self.settings.store.history_days)
-            await asyncio.sleep(PRUNE_INTERVAL)
+    async def _prune(self) -> None:
+        cutoff = datetime.now(UTC) - timedelta(days=self.settings.store.history_days)
+        removed = await self.store.prune(cutoff)
+        if removed:
+            log.info("pruned %d events older than %d days", removed, self.settings.store.history_days)
 
     async def _on_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
         """Checks and bad values answer the user privately; anything else is logged and apologised for."""
@@ -225,18 +234,27 @@ class KGSMBot(commands.Bot):
         else:
             await interaction.response.send_message(message, ephemeral=True)
 
+    async def _finish_recording(self) -> None:
+        """Store and dispatch what the sources already handed over, if the database lets it in time."""
+        try:
+            await asyncio.wait_for(self.recorder.flush(), RECORDER_GRACE)
+        except TimeoutError:
+            log.error("stopping with %d events not stored (the database did not accept them)", self.recorder.pending)
+
+    async def _stop_web(self) -> None:
+        if self.web is not None:
+            await self.web.stop()
+
     async def close(self) -> None:
+        """Stop everything, each part even when another failed to stop, and the store last."""
+        steps: list[Callable[[], Awaitable[None]]] = []
         if self._services_started:
             self._services_started = False
-            await self.source.stop()
-            await self.journals.stop()
-            self._close_quiet_runs.cancel()
-            if self.web is not None:
-                await self.web.stop()
-            await self.recorder.stop()
-            await cancel_and_wait(self._pruner)
-            for component in (self.board, self.presence, self.delivery):
-                if component is not None:
-                    await component.stop()
-        await self.store.close()  # also when start-up failed after opening it: its thread would block the exit
+            steps = [self.source.stop, self.journals.stop, self._stop_web, self._finish_recording]
+        steps += [self.supervisor.stop_all, self.store.close]  # also when start-up failed half way
+        for step in steps:
+            try:
+                await step()
+            except Exception:
+                log.exception("stopping %s failed; stopping the rest", getattr(step, "__qualname__", step))
         await super().close()

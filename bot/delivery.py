@@ -1,34 +1,45 @@
 """The one way out to Discord: per-channel lanes that post, batch and edit, paced, retried, never twice.
 
-Each channel has a lane with its own worker, so a slow or broken channel delays no other. A lane sends,
-in order: standalone embeds (several waiting ones go out together, up to 10 per message), the first
-message of each operation run, and edits of live run messages, at most one per `edit_interval` per
-message (the final state is always written). Every send is paced (see `bot.pacing`), carries a nonce
-that Discord enforces, and is marked done in the outbox only after Discord accepted it, so a crash or an
-outage of any length neither loses nor doubles a message. Network errors and 5xx are retried with backoff
-without limit of time; a channel that is gone or forbidden fails its deliveries with the reason and is
-reported once, in the log and in the default channel.
+Each channel has a lane with its own worker (supervised: an unexpected error restarts it with the work it
+held), so a slow or broken channel delays no other. A lane sends, in order: standalone embeds (several
+waiting ones go out together, up to 10 per message), the first message of each operation run, and edits of
+live run messages, at most one per `edit_interval` per message (the final state is always written). Every
+send is paced (see `bot.pacing`), carries a nonce that Discord enforces, and is marked done in the outbox
+only after Discord accepted it, so a crash or an outage of any length neither loses nor doubles a message.
+Whatever Discord says that will work later (429, 5xx, no network: `bot.poster`) is retried with backoff
+without limit of time, and so is a database that cannot be written; a channel that is gone or forbidden
+fails its deliveries with the reason and is reported once, in the log and in the default channel.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import math
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
-
-import aiohttp
-import discord
+from typing import TypeVar
 
 from bot.operations import Run
 from bot.outbox import Outbox
 from bot.pacing import Pacer
-from bot.tasks import cancel_and_wait
+from bot.poster import (
+    TRANSIENT,
+    ChannelUnavailable,
+    EmbedJSON,
+    MessageGone,
+    Poster,
+    Rejected,
+    RetryLater,
+    embed_chars,
+)
+from bot.render.palette import ORANGE
+from bot.tasks import Backoff, Supervisor, retrying
 
 log = logging.getLogger(__name__)
 
@@ -36,87 +47,7 @@ FIRST_RETRY_DELAY = 1.0
 MAX_RETRY_DELAY = 60.0
 MAX_EMBEDS_PER_MESSAGE = 10
 MAX_CHARS_PER_MESSAGE = 6000
-
-EmbedJSON = dict[str, Any]
-
-
-def embed_json(embed: discord.Embed) -> EmbedJSON:
-    """An embed as the JSON Discord takes (and the outbox keeps)."""
-    return cast("EmbedJSON", embed.to_dict())
-
-
-class ChannelUnavailable(Exception):
-    """The channel is gone or closed to the bot: retrying will not help until someone fixes it."""
-
-
-class MessageGone(Exception):
-    """The message to edit was deleted."""
-
-
-class Rejected(Exception):
-    """Discord refused the request itself (a 4xx other than the above): sending it again will not help."""
-
-
-TRANSIENT = (discord.DiscordServerError, aiohttp.ClientError, OSError, TimeoutError)
-
-
-class Poster(Protocol):
-    async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str) -> int: ...
-
-    async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON]) -> None: ...
-
-
-def embed_chars(embed: EmbedJSON) -> int:
-    """What Discord counts against the 6000 characters of one message."""
-    fields = embed.get("fields", [])
-    return (
-        len(embed.get("title", ""))
-        + len(embed.get("description", ""))
-        + len(embed.get("footer", {}).get("text", ""))
-        + len(embed.get("author", {}).get("name", ""))
-        + sum(len(f.get("name", "")) + len(f.get("value", "")) for f in fields)
-    )
-
-
-class DiscordPoster:
-    """Sends through discord.py without needing the channel in the cache; mentions always disabled."""
-
-    def __init__(self, client: discord.Client) -> None:
-        self._client = client
-
-    async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str) -> int:
-        channel = self._client.get_partial_messageable(channel_id)
-        try:
-            message = await channel.send(
-                embeds=[discord.Embed.from_dict(embed) for embed in embeds],
-                nonce=nonce,
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        except (discord.NotFound, discord.Forbidden) as exc:
-            raise ChannelUnavailable(f"{exc.status} {exc.text or exc}") from exc
-        except discord.HTTPException as exc:
-            if exc.status >= 500:
-                raise
-            raise Rejected(f"{exc.status} {exc.text or exc}") from exc
-        return message.id
-
-    async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON]) -> None:
-        message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
-        try:
-            await message.edit(
-                embeds=[discord.Embed.from_dict(embed) for embed in embeds],
-                allowed_mentions=discord.AllowedMentions.none(),
-            )
-        except discord.NotFound as exc:
-            if exc.code == 10008:
-                raise MessageGone(str(exc)) from exc
-            raise ChannelUnavailable(f"{exc.status} {exc.text or exc}") from exc
-        except discord.Forbidden as exc:
-            raise ChannelUnavailable(f"{exc.status} {exc.text or exc}") from exc
-        except discord.HTTPException as exc:
-            if exc.status >= 500:
-                raise
-            raise Rejected(f"{exc.status} {exc.text or exc}") from exc
+T = TypeVar("T")
 
 
 @dataclass
@@ -159,6 +90,16 @@ class DeliveryStats:
 
 
 @dataclass
+class Edit:
+    """Write a live message's newest state."""
+
+    message: RunMessage
+
+
+Action = list[StandaloneItem] | RunMessage | Edit
+
+
+@dataclass
 class Lane:
     channel_id: int
     queue: deque[StandaloneItem | RunMessage] = field(default_factory=deque)
@@ -166,7 +107,18 @@ class Lane:
     wakeup: asyncio.Event = field(default_factory=asyncio.Event)
     last_post: float = -math.inf
     in_flight: bool = False
-    worker: asyncio.Task[None] | None = None
+
+    @property
+    def task_name(self) -> str:
+        return f"deliver-{self.channel_id}"
+
+    def put_back(self, action: Action) -> None:
+        """An action interrupted by an unexpected error goes first again when the worker restarts."""
+        if isinstance(action, list):
+            self.queue.extendleft(reversed(action))
+        elif isinstance(action, RunMessage):
+            self.queue.appendleft(action)
+        # an Edit needs nothing: its message is still behind in `live`
 
 
 class Deliverer:
@@ -186,6 +138,7 @@ class Deliverer:
         render_run: Callable[[Run], EmbedJSON],
         wait_ready: Callable[[], Awaitable[object]],
         default_channel_id: int | None,
+        supervisor: Supervisor,
     ) -> None:
         self.poster = poster
         self.outbox = outbox
@@ -195,7 +148,9 @@ class Deliverer:
         self._default_channel_id = default_channel_id
         self._lanes: dict[int, Lane] = {}
         self._progress = asyncio.Condition()
+        self._supervisor = supervisor
         self.stats = DeliveryStats()
+        self._rejections_reported: set[tuple[int, str]] = set()
 
     # ------------------------------------------------------------------------------------------ intake
 
@@ -203,7 +158,7 @@ class Deliverer:
         lane = self._lanes.get(channel_id)
         if lane is None:
             lane = self._lanes[channel_id] = Lane(channel_id)
-            lane.worker = asyncio.create_task(self._work(lane), name=f"deliver-{channel_id}")
+            self._supervisor.run(lane.task_name, functools.partial(self._work, lane))
         return lane
 
     def queue_standalone(self, channel_id: int, item: StandaloneItem) -> None:
@@ -237,7 +192,8 @@ class Deliverer:
             await self._progress.wait_for(lambda: self.pending == 0)
 
     async def stop(self) -> None:
-        await cancel_and_wait(*(lane.worker for lane in self._lanes.values()))
+        for lane in self._lanes.values():
+            await self._supervisor.stop(lane.task_name)
 
     # ------------------------------------------------------------------------------------------ worker
 
@@ -248,10 +204,13 @@ class Deliverer:
             lane.in_flight = True
             try:
                 await self._perform(lane, action)
+            except Exception:
+                lane.put_back(action)
+                raise
             finally:
                 lane.in_flight = False
-            async with self._progress:
-                self._progress.notify_all()
+                async with self._progress:
+                    self._progress.notify_all()
 
     def _due_edit(self, lane: Lane) -> tuple[RunMessage | None, float | None]:
         now = time.monotonic()
@@ -267,12 +226,12 @@ class Deliverer:
             soonest = due if soonest is None else min(soonest, due)
         return None, soonest
 
-    async def _next_action(self, lane: Lane) -> RunMessage | list[StandaloneItem] | tuple[str, RunMessage]:
+    async def _next_action(self, lane: Lane) -> Action:
         while True:
             lane.wakeup.clear()
             due, soonest = self._due_edit(lane)
             if due is not None:
-                return ("edit", due)
+                return Edit(due)
             if lane.queue:
                 head = lane.queue[0]
                 if isinstance(head, RunMessage):
@@ -320,114 +279,129 @@ class Deliverer:
             batch.append(item)
         return batch
 
-    async def _perform(self, lane: Lane, action: RunMessage | list[StandaloneItem] | tuple[str, RunMessage]) -> None:
+    async def _perform(self, lane: Lane, action: Action) -> None:
         try:
-            await self._attempt(lane, action)
+            if isinstance(action, list):
+                await self._post_batch(lane, action)
+            elif isinstance(action, RunMessage):
+                await self._post_run(lane, action)
+            else:
+                await self._edit_run(lane, action.message)
+        except ChannelUnavailable as exc:
+            await self._channel_failed(lane, action, str(exc))
+        except Rejected as exc:
+            self._report_rejection(lane.channel_id, str(exc))
+            await self._fail(action, str(exc))
+        except MessageGone:
+            message = action.message if isinstance(action, Edit) else action
+            assert isinstance(message, RunMessage)
+            log.info(
+                "the live message of run %s in channel %s was deleted; posting it again",
+                message.run.id,
+                lane.channel_id,
+            )
+            lane.live.pop(message.run.id, None)
+            message.message_id = None
+            message.reposts += 1
+            message.queued = True
+            lane.queue.appendleft(message)
+        else:
+            if lane.channel_id in self.stats.unavailable_channels:
+                self.stats.unavailable_channels.discard(lane.channel_id)
+                log.info("channel %s accepts messages again", lane.channel_id)
         finally:
             if isinstance(action, RunMessage) and action.message_id is not None:
                 action.queued = False
 
-    async def _attempt(self, lane: Lane, action: RunMessage | list[StandaloneItem] | tuple[str, RunMessage]) -> None:
-        delay = FIRST_RETRY_DELAY
-        outage_logged = False
-        while True:
-            await self.pacer.acquire(lane.channel_id)
-            try:
-                if isinstance(action, list):
-                    await self._post_batch(lane, action)
-                elif isinstance(action, RunMessage):
-                    await self._post_run(lane, action)
-                else:
-                    await self._edit_run(lane, action[1])
-            except ChannelUnavailable as exc:
-                await self._channel_failed(lane, action, str(exc))
-                return
-            except Rejected as exc:
-                log.error("Discord refused a message for channel %s: %s", lane.channel_id, exc)
-                await self._fail(action, str(exc))
-                return
-            except MessageGone:
-                message = action[1] if isinstance(action, tuple) else action
-                assert isinstance(message, RunMessage)
-                log.info(
-                    "the live message of run %s in channel %s was deleted; posting it again",
-                    message.run.id,
-                    lane.channel_id,
+    async def _discord(self, channel_id: int, request: Callable[[], Awaitable[T]]) -> T:
+        """One request to Discord, paced, tried again until Discord takes it or refuses it for good."""
+        outage: list[str] = []
+
+        async def paced() -> T:
+            await self.pacer.acquire(channel_id)
+            return await request()
+
+        def on_retry(error: BaseException) -> float | None:
+            self.stats.retries += 1
+            if not outage:
+                outage.append(f"{type(error).__name__}: {error}"[:200])
+                log.warning(
+                    "posting to channel %s failed (%s); retrying with backoff until it works", channel_id, outage[0]
                 )
-                lane.live.pop(message.run.id, None)
-                message.message_id = None
-                message.reposts += 1
-                message.queued = True
-                lane.queue.appendleft(message)
-                return
-            except TRANSIENT as exc:
-                self.stats.retries += 1
-                reason = f"{exc.__class__.__name__}: {exc}"[:200]
-                if not outage_logged:
-                    log.warning(
-                        "posting to channel %s failed (%s); retrying with backoff until it works",
-                        lane.channel_id,
-                        reason,
-                    )
-                    outage_logged = True
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_RETRY_DELAY)
-                continue
-            if outage_logged:
-                log.info("channel %s accepts messages again", lane.channel_id)
-            if lane.channel_id in self.stats.unavailable_channels:
-                self.stats.unavailable_channels.discard(lane.channel_id)
-                log.info("channel %s accepts messages again", lane.channel_id)
-            return
+            return error.retry_after if isinstance(error, RetryLater) else None
+
+        result = await retrying(
+            paced, TRANSIENT, backoff=Backoff(FIRST_RETRY_DELAY, MAX_RETRY_DELAY), on_retry=on_retry
+        )
+        if outage:
+            log.info("channel %s accepts messages again", channel_id)
+        return result
+
+    async def _stored(self, write: Callable[[], Awaitable[T]]) -> T:
+        """One outbox write, tried again while the database cannot be written (the store says why, once)."""
+        return await retrying(write, (sqlite3.Error,), backoff=Backoff(0.5, 10.0))
+
+    def _report_rejection(self, channel_id: int, reason: str) -> None:
+        key = (channel_id, reason.split(" ", 2)[:2][-1] if reason else "")
+        if key not in self._rejections_reported:
+            self._rejections_reported.add(key)
+            log.error("Discord refused a message for channel %s: %s (said once per reason)", channel_id, reason)
 
     async def _post_batch(self, lane: Lane, batch: list[StandaloneItem]) -> None:
         row_ids = [item.row_id for item in batch]
         if batch[0].batch_id is None:
-            batch_id = await self.outbox.assign_batch(row_ids)
+            batch_id = await self._stored(lambda: self.outbox.assign_batch(row_ids))
             for item in batch:
                 item.batch_id = batch_id
-        message_id = await self.poster.post(
-            lane.channel_id, [item.embed for item in batch], f"kgsm-b{batch[0].batch_id}"
-        )
+        embeds, nonce = [item.embed for item in batch], f"kgsm-b{batch[0].batch_id}"
+        message_id = await self._discord(lane.channel_id, lambda: self.poster.post(lane.channel_id, embeds, nonce))
         lane.last_post = time.monotonic()
         self.stats.messages_posted += 1
         self.stats.embeds_posted += len(batch)
-        await self.outbox.mark_sent(row_ids, message_id)
+        await self._stored(lambda: self.outbox.mark_sent(row_ids, message_id))
 
     async def _post_run(self, lane: Lane, message: RunMessage) -> None:
         version = message.run.version
-        message_id = await self.poster.post(lane.channel_id, [self._render_run(message.run)], message.nonce)
+        embed = self._render_run(message.run)
+        message_id = await self._discord(
+            lane.channel_id, lambda: self.poster.post(lane.channel_id, [embed], message.nonce)
+        )
         lane.last_post = message.last_write = time.monotonic()
         self.stats.messages_posted += 1
         self.stats.embeds_posted += 1
         message.message_id = message_id
         message.written_version = version
         lane.live[message.run.id] = message
-        await self.outbox.run_message_written(message.run.id, lane.channel_id, message_id, version)
+        await self._stored(
+            lambda: self.outbox.run_message_written(message.run.id, lane.channel_id, message_id, version)
+        )
 
     async def _edit_run(self, lane: Lane, message: RunMessage) -> None:
-        assert message.message_id is not None
+        message_id = message.message_id
+        assert message_id is not None
         version = message.run.version
-        await self.poster.edit(lane.channel_id, message.message_id, [self._render_run(message.run)])
+        embed = self._render_run(message.run)
+        await self._discord(lane.channel_id, lambda: self.poster.edit(lane.channel_id, message_id, [embed]))
         message.last_write = time.monotonic()
         message.written_version = version
         self.stats.messages_edited += 1
-        await self.outbox.run_message_written(message.run.id, lane.channel_id, message.message_id, version)
+        await self._stored(
+            lambda: self.outbox.run_message_written(message.run.id, lane.channel_id, message_id, version)
+        )
 
-    async def _fail(self, action: RunMessage | list[StandaloneItem] | tuple[str, RunMessage], reason: str) -> None:
+    async def _fail(self, action: Action, reason: str) -> None:
         self.stats.failed += 1
         if isinstance(action, list):
-            await self.outbox.mark_failed([item.row_id for item in action], reason)
+            row_ids = [item.row_id for item in action]
+            await self._stored(lambda: self.outbox.mark_failed(row_ids, reason))
         else:
-            message = action[1] if isinstance(action, tuple) else action
-            await self.outbox.run_message_failed(message.run.id, message.channel_id, reason)
+            message = action.message if isinstance(action, Edit) else action
+            await self._stored(lambda: self.outbox.run_message_failed(message.run.id, message.channel_id, reason))
 
-    async def _channel_failed(
-        self, lane: Lane, action: RunMessage | list[StandaloneItem] | tuple[str, RunMessage], reason: str
-    ) -> None:
+    async def _channel_failed(self, lane: Lane, action: Action, reason: str) -> None:
         await self._fail(action, reason)
-        if isinstance(action, tuple):
-            lane.live.pop(action[1].run.id, None)
+        if isinstance(action, Edit):
+            lane.live.pop(action.message.run.id, None)
         if lane.channel_id in self.stats.unavailable_channels:
             return
         self.stats.unavailable_channels.add(lane.channel_id)
@@ -449,31 +423,22 @@ class Deliverer:
         channel_id = self._default_channel_id
         if channel_id is None:
             return
-        embed: EmbedJSON = {"title": title, "description": description, "color": 0xE67E22}
-        row_id = await self.outbox.add_standalone(None, channel_id, embed)
-        await self.outbox.commit()
+        embed: EmbedJSON = {"title": title, "description": description, "color": ORANGE.value}
+        row_id = await self._stored(lambda: self.outbox.add_standalone(None, channel_id, embed))
         if row_id is not None:
             self.queue_standalone(channel_id, StandaloneItem(row_id, embed))
 
     # ------------------------------------------------------------------------------------------ direct
 
     async def send_paced(
-        self, channel_id: int, embeds: list[EmbedJSON], *, nonce: str | None = None, message_id: int | None = None
+        self, channel_id: int, embeds: list[EmbedJSON], *, nonce: str, message_id: int | None = None
     ) -> int:
         """Post (or edit `message_id`) outside the outbox, for messages the bot keeps up to date itself
         (the status board): paced like everything else and retried through outages."""
-        delay = FIRST_RETRY_DELAY
-        while True:
-            await self.pacer.acquire(channel_id)
-            try:
-                if message_id is None:
-                    posted = await self.poster.post(channel_id, embeds, nonce or f"kgsm-x{time.time_ns() % 10**15}")
-                    self.stats.messages_posted += 1
-                    return posted
-                await self.poster.edit(channel_id, message_id, embeds)
-                self.stats.messages_edited += 1
-                return message_id
-            except TRANSIENT:
-                self.stats.retries += 1
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, MAX_RETRY_DELAY)
+        if message_id is None:
+            posted = await self._discord(channel_id, lambda: self.poster.post(channel_id, embeds, nonce))
+            self.stats.messages_posted += 1
+            return posted
+        await self._discord(channel_id, lambda: self.poster.edit(channel_id, message_id, embeds))
+        self.stats.messages_edited += 1
+        return message_id

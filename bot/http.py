@@ -63,13 +63,22 @@ class HttpServer:
         return None if last is None else round(time.monotonic() - last, 3)
 
     async def healthz(self, _request: web.Request) -> web.Response:
+        """200 only when every part works; else 503 naming each problem in plain words."""
         bot = self._bot
         store_ok = await bot.store.writable()
-        source_ok = bot.source.healthy and bot.journals.healthy
+        problems: dict[str, str] = {}
+        if not bot.source.healthy:
+            problems["source"] = f"not listening for KGSM events on {bot.source.path}"
+        if not store_ok:
+            problems["store"] = bot.store.problem or f"the database {bot.store.path} cannot be written"
+        for name, why in bot.supervisor.problems().items():
+            problems[f"task {name}"] = why
         body: dict[str, Any] = {
-            "status": "ok" if store_ok and source_ok else "unhealthy",
+            "status": "unhealthy" if problems else "ok",
+            "problems": problems,
             "source": {"listening": bot.source.healthy, "path": str(bot.source.path), "rebinds": bot.stats.rebinds},
-            "journals": {str(path): follower.healthy for path, follower in bot.journals.followers.items()},
+            "journals": sorted(str(path) for path in bot.journals.followers),
+            "waiting_to_be_stored": bot.recorder.pending,
             "components": {
                 f"{c.host}:{c.name}" if c.host else c.name: {"status": c.status, "detail": c.detail}
                 for c in bot.components.all()
@@ -79,7 +88,7 @@ class HttpServer:
             "outbox_depth": await bot.outbox.depth() if store_ok else None,
             "last_event_age_seconds": self._last_event_age(),
         }
-        return web.json_response(body, status=200 if store_ok and source_ok else 503)
+        return web.json_response(body, status=503 if problems else 200)
 
     async def metrics(self, _request: web.Request) -> web.Response:
         bot = self._bot
@@ -100,5 +109,6 @@ class HttpServer:
             source_healthy=bot.source.healthy,
             last_event_age=self._last_event_age(),
             states=dict(Counter(state.state.value for state in bot.states.all())),
+            task_restarts=dict(bot.supervisor.restarts),
         )
         return web.Response(body=metrics.render(snapshot), headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -27,6 +27,7 @@ class Snapshot:
     source_healthy: bool
     last_event_age: float | None
     states: dict[str, int] = field(default_factory=dict)
+    task_restarts: dict[str, int] = field(default_factory=dict)
 
 
 class _SnapshotCollector(Collector):
@@ -56,6 +57,12 @@ class _SnapshotCollector(Collector):
             yield GaugeMetricFamily(
                 "kgsm_last_event_age_seconds", "Seconds since the last accepted event", value=s.last_event_age
             )
+        restarts = CounterMetricFamily(
+            "kgsm_task_restarts", "Background tasks started again after an unexpected error", labels=["task"]
+        )
+        for task, count in sorted(s.task_restarts.items()):
+            restarts.add_metric([task], count)
+        yield restarts
         servers = GaugeMetricFamily("kgsm_servers", "Known servers, by state", labels=["state"])
         for state, count in sorted(s.states.items()):
             servers.add_metric([state], count)

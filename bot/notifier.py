@@ -1,8 +1,10 @@
 """Turns each new event into deliveries: a step of an operation's live message, or a standalone embed.
 
-Deliveries are recorded in the outbox as events are dispatched and handed to the lanes once the recorder's
-batch is committed (`commit`), so nothing reaches Discord that the outbox does not know about. At start-up,
-whatever was not delivered before a stop or a crash is handed to the lanes again (`restore`).
+Deliveries are planned as events are dispatched and recorded, with the runs they change and the mark that
+their events are dispatched, in one transaction (`commit`); only then do the lanes get them, so nothing
+reaches Discord that the outbox does not know about. If that transaction fails (a full disk), everything it
+held stays planned and `commit` is tried again. At start-up, whatever was not delivered before a stop or a
+crash is handed to the lanes again (`restore`).
 """
 
 from __future__ import annotations
@@ -13,10 +15,12 @@ from datetime import datetime
 
 import discord
 
-from bot.delivery import Deliverer, EmbedJSON, RunMessage, StandaloneItem, embed_json
+from bot.delivery import Deliverer, RunMessage, StandaloneItem
 from bot.events import Event
 from bot.operations import Run, RunStatus, belongs_to, has_gone_quiet, opens_run, run_key
 from bot.outbox import Outbox
+from bot.poster import EmbedJSON, embed_json
+from bot.render.text import code, plain
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +37,7 @@ class Notifier:
         self._staged_steps: list[tuple[str, int, int, int]] = []
         self._changed_runs: dict[int, Run] = {}
         self._touched: dict[tuple[int, int], RunMessage] = {}
+        self._dispatched: list[str] = []
 
     async def restore(self) -> int:
         """Hand undelivered rows and unfinished runs to the lanes; returns how many messages are waiting."""
@@ -59,7 +64,7 @@ class Notifier:
         while len(runs) > 1 and runs[0].finished:
             self._forget_written(runs.pop(0))
 
-    async def _run_for(self, event: Event) -> Run | None:
+    def _run_for(self, event: Event) -> Run | None:
         if event.instance is None:
             return None
         for run in reversed(self._runs.get(run_key(event.host, event.instance), [])):
@@ -72,7 +77,8 @@ class Notifier:
             return None
         run = Run(0, event.instance, operation, RunStatus.RUNNING, [], event.timestamp, event.timestamp, version=0)
         run.take(event)
-        run.id = await self._outbox.create_run(run)
+        run.id = self._outbox.new_run_id()
+        self._changed_runs[run.id] = run
         self._remember(run)
         return run
 
@@ -86,15 +92,32 @@ class Notifier:
 
     async def notify(self, event: Event, channels: list[int]) -> None:
         """Plan the deliveries of a new event; they are recorded and handed to the lanes by `commit`."""
-        run = await self._run_for(event)
+        self._dispatched.append(event.id)
+        run = self._run_for(event)
         if run is None:
             if channels:
-                embed = embed_json(self._render(event))
+                embed = embed_json(self._render_safely(event))
                 self._staged_standalone.extend((event.id, channel_id, dict(embed)) for channel_id in channels)
             return
         for channel_id in channels:
             self._staged_steps.append((event.id, channel_id, run.id, run.version))
             self._touch(run, channel_id)
+
+    def dispatched(self, event: Event) -> None:
+        """An event that needs no delivery (muted, or history imported) is dispatched all the same."""
+        self._dispatched.append(event.id)
+
+    def _render_safely(self, event: Event) -> discord.Embed:
+        """The event's embed; should rendering ever fail on some input, a plain one, so it is still posted."""
+        try:
+            return self._render(event)
+        except Exception:
+            log.exception("rendering %s for %s failed; posting it plainly", event.type, event.subject)
+            return discord.Embed(
+                title=plain(f"{event.kind.emoji} {event.subject} — {event.kind.label}", 256),
+                description=f"KGSM reported {code(event.type)}; the bot could not show its details (see its log).",
+                timestamp=event.timestamp,
+            )
 
     def _touch(self, run: Run, channel_id: int) -> None:
         message = self._messages.setdefault(run.id, {}).setdefault(channel_id, RunMessage(run, channel_id))
@@ -118,10 +141,10 @@ class Notifier:
         One transaction per recorder batch, not a few statements per event: this is what keeps intake fast
         in a burst (see docs/BENCHMARKS.md).
         """
-        if not (self._staged_standalone or self._staged_steps or self._changed_runs):
+        if not (self._staged_standalone or self._staged_steps or self._changed_runs or self._dispatched):
             return
         row_ids = await self._outbox.record(
-            self._staged_standalone, self._staged_steps, list(self._changed_runs.values())
+            self._staged_standalone, self._staged_steps, list(self._changed_runs.values()), self._dispatched
         )
         for event_id, channel_id, embed in self._staged_standalone:
             row_id = row_ids.get((event_id, channel_id))
@@ -133,3 +156,4 @@ class Notifier:
         self._staged_steps.clear()
         self._changed_runs.clear()
         self._touched.clear()
+        self._dispatched.clear()

@@ -36,20 +36,28 @@ def _seconds(moment: datetime) -> float:
 
 
 class Outbox:
-    """SQL for deliveries and runs. Nothing here commits: `commit()` makes a batch of changes durable."""
+    """SQL for deliveries and runs; each method is one transaction (see `Store.writing`)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
+        self._last_run_id = 0
 
-    async def commit(self) -> None:
-        async with self._store.session() as db:
-            await db.commit()
+    async def load(self) -> None:
+        """Run ids are handed out here, not by the database, so that a batch's runs are written with its
+        deliveries in one transaction."""
+        async with self._store.session() as db, db.execute("SELECT COALESCE(MAX(id), 0) FROM runs") as cursor:
+            row = await cursor.fetchone()
+        self._last_run_id = int(row[0]) if row else 0
+
+    def new_run_id(self) -> int:
+        self._last_run_id += 1
+        return self._last_run_id
 
     # ------------------------------------------------------------------------------------------ standalone
 
     async def add_standalone(self, event_id: str | None, channel_id: int, embed: dict[str, Any]) -> int | None:
         """Record one embed for one channel; None when this event was already recorded for it."""
-        async with self._store.session() as db:
+        async with self._store.writing() as db:
             async with db.execute(
                 "INSERT INTO deliveries (event_id, channel_id, embed, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (event_id, channel_id) DO NOTHING RETURNING id",
@@ -60,29 +68,26 @@ class Outbox:
 
     async def assign_batch(self, row_ids: Sequence[int]) -> int:
         """Fix which rows go out together before the POST, so a retry sends the same group (same nonce)."""
-        async with self._store.session() as db:
+        async with self._store.writing() as db:
             batch_id = min(row_ids)
             marks = ",".join("?" * len(row_ids))
             await db.execute(f"UPDATE deliveries SET batch_id = ? WHERE id IN ({marks})", (batch_id, *row_ids))
-            await db.commit()
             return batch_id
 
     async def mark_sent(self, row_ids: Sequence[int], message_id: int) -> None:
-        async with self._store.session() as db:
+        async with self._store.writing() as db:
             marks = ",".join("?" * len(row_ids))
             await db.execute(
                 f"UPDATE deliveries SET status = 'done', message_id = ?, error = NULL WHERE id IN ({marks})",
                 (message_id, *row_ids),
             )
-            await db.commit()
 
     async def mark_failed(self, row_ids: Sequence[int], reason: str) -> None:
-        async with self._store.session() as db:
+        async with self._store.writing() as db:
             marks = ",".join("?" * len(row_ids))
             await db.execute(
                 f"UPDATE deliveries SET status = 'failed', error = ? WHERE id IN ({marks})", (reason, *row_ids)
             )
-            await db.commit()
 
     async def pending_standalone(self) -> list[PendingStandalone]:
         async with self._store.session() as db:
@@ -101,17 +106,6 @@ class Outbox:
             return int(row[0]) if row else 0
 
     # ------------------------------------------------------------------------------------------ runs
-
-    async def create_run(self, run: Run) -> int:
-        """A new run's id (one round trip to the database thread: runs start often in a burst)."""
-        async with self._store.session() as db:
-            rows = await db.execute_fetchall(
-                "INSERT INTO runs (instance, kind, status, steps, failed_step, actor, host, details, started_at, "
-                "updated_at, version, heard_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-                self._run_values(run),
-            )
-        (row,) = rows
-        return int(row[0])
 
     @staticmethod
     def _run_values(run: Run) -> tuple[Any, ...]:
@@ -135,12 +129,14 @@ class Outbox:
         standalone: Sequence[tuple[str, int, dict[str, Any]]],
         steps: Sequence[tuple[str, int, int, int]],
         runs: Sequence[Run],
+        dispatched: Sequence[str] = (),
     ) -> dict[tuple[str, int], int]:
         """Record a batch in one transaction: standalone embeds as (event id, channel, embed), operation steps
-        as (event id, channel, run id, run version), and the runs' new state. Returns the row id of each
-        standalone delivery recorded (a pair already recorded keeps its first row and is not returned)."""
+        as (event id, channel, run id, run version), the runs' new state, and the events now `dispatched`.
+        Returns the row id of each standalone delivery recorded (a pair already recorded keeps its first row
+        and is not returned)."""
         now = time.time()
-        async with self._store.session() as db:
+        async with self._store.writing() as db:
             before = await self._last_delivery_id(db)
             if standalone:
                 await db.executemany(
@@ -161,15 +157,22 @@ class Outbox:
                 )
             if runs:
                 await db.executemany(
-                    "UPDATE runs SET instance = ?, kind = ?, status = ?, steps = ?, failed_step = ?, actor = ?, "
-                    "host = ?, details = ?, started_at = ?, updated_at = ?, version = ?, heard_at = ? WHERE id = ?",
+                    "INSERT INTO runs (instance, kind, status, steps, failed_step, actor, host, details, "
+                    "started_at, updated_at, version, heard_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (id) DO UPDATE SET status = excluded.status, steps = excluded.steps, "
+                    "failed_step = excluded.failed_step, actor = excluded.actor, host = excluded.host, "
+                    "details = excluded.details, updated_at = excluded.updated_at, version = excluded.version, "
+                    "heard_at = excluded.heard_at",
                     [(*self._run_values(run), run.id) for run in runs],
                 )
+            for start in range(0, len(dispatched), 500):
+                chunk = dispatched[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                await db.execute(f"UPDATE events SET dispatched = 1 WHERE id IN ({marks})", chunk)
             async with db.execute(
                 "SELECT id, event_id, channel_id FROM deliveries WHERE id > ? AND run_id IS NULL", (before,)
             ) as cursor:
                 recorded = {(row[1], row[2]): row[0] for row in await cursor.fetchall()}
-            await db.commit()
         return recorded
 
     @staticmethod
@@ -180,7 +183,7 @@ class Outbox:
 
     async def run_message_written(self, run_id: int, channel_id: int, message_id: int, version: int) -> None:
         """The live message shows `version`: every step up to it is delivered."""
-        async with self._store.session() as db:
+        async with self._store.writing() as db:
             await db.execute(
                 "UPDATE run_messages SET message_id = ?, written_version = ? WHERE run_id = ? AND channel_id = ?",
                 (message_id, version, run_id, channel_id),
@@ -190,10 +193,9 @@ class Outbox:
                 "WHERE run_id = ? AND channel_id = ? AND run_version <= ? AND status = 'pending'",
                 (message_id, run_id, channel_id, version),
             )
-            await db.commit()
 
     async def run_message_failed(self, run_id: int, channel_id: int, reason: str) -> None:
-        async with self._store.session() as db:
+        async with self._store.writing() as db:
             await db.execute(
                 "UPDATE run_messages SET failed = ? WHERE run_id = ? AND channel_id = ?", (reason, run_id, channel_id)
             )
@@ -202,7 +204,6 @@ class Outbox:
                 "AND status = 'pending'",
                 (reason, run_id, channel_id),
             )
-            await db.commit()
 
     async def unfinished_runs(self) -> list[tuple[Run, list[PendingRunMessage]]]:
         """Runs still open (or quiet), or whose live messages are behind: to resume after a restart."""

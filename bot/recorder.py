@@ -1,10 +1,16 @@
 """Store before you act: events are written in batches, then each new one is dispatched, in arrival order.
 
-Sources hand events over without waiting for the disk (they only wait when thousands are queued), so a
-burst never stalls the event loop or the sockets; one writer task commits whatever has gathered in one
-transaction and only then dispatches the events that were new. A source that must know the event is safely
-stored (the webhook answers 2xx only then, the journal advances its cursor only then) awaits the future
-that `submit` returns.
+Sources hand events over without waiting for the disk (they only wait when `MAX_QUEUED` are waiting), so a
+burst never stalls the event loop or the sockets. One writer stores whatever has gathered in one
+transaction, marked not yet dispatched; a source that must know its event is safe (the webhook answers 2xx
+only then, the journal moves its cursor only then) awaits the future `submit` returns, which is resolved
+here, after that commit. Then the new events are dispatched (state, routing, planned deliveries) and their
+deliveries committed with the mark that they are dispatched. A crash between the two leaves the events
+undispatched, and the next start dispatches them (`redispatch`): a stored event is never left unposted.
+
+When the database cannot be written (a full disk, a read-only mount, a lock held by another program), the
+batch is kept and written again with backoff until it works; events keep queueing in memory meanwhile, the
+store says once what is wrong, and nothing needs a restart.
 """
 
 from __future__ import annotations
@@ -16,15 +22,16 @@ from collections.abc import Awaitable, Callable
 
 from bot.events import Event
 from bot.store import Store
-from bot.tasks import cancel_and_wait
+from bot.tasks import Backoff, retrying
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-MAX_QUEUED = 1_000  # bounds memory in a burst; sources wait (backpressure) beyond it
+MAX_QUEUED = 10_000  # bounds memory in a burst or while the disk is full; sources wait (backpressure) beyond it
 
 Dispatch = Callable[[Event], Awaitable[None]]
 AfterBatch = Callable[[], Awaitable[None]]
+Submitted = tuple[Event, "asyncio.Future[bool]"]
 
 
 class Recorder:
@@ -32,10 +39,10 @@ class Recorder:
         self._store = store
         self._dispatch = dispatch
         self._after_batch = after_batch
-        self._queue: asyncio.Queue[tuple[Event, asyncio.Future[bool]]] = asyncio.Queue(MAX_QUEUED)
-        self._task: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[Submitted] = asyncio.Queue(MAX_QUEUED)
+        self._batch: list[Submitted] = []  # taken from the queue, not yet done: survives a restart of `run`
+        self._stored = False  # whether `_batch` is stored (only its dispatch is left)
         self.duplicates = 0
-        self.store_failures = 0
 
     async def submit(self, event: Event) -> asyncio.Future[bool]:
         """Queue `event`; the future says, once it is stored, whether it was new (False for a duplicate)."""
@@ -45,54 +52,62 @@ class Recorder:
 
     @property
     def pending(self) -> int:
-        return self._queue.qsize()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="recorder")
+        return self._queue.qsize() + len(self._batch)
 
     async def flush(self) -> None:
         """Wait until everything submitted so far is stored and dispatched."""
         await self._queue.join()
 
-    async def stop(self) -> None:
-        if self._task is None:
-            return
-        await self.flush()
-        await cancel_and_wait(self._task)
-        self._task = None
-
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """The writer (run by the supervisor; a batch interrupted by an error is finished first on restart)."""
         while True:
-            batch = [await self._queue.get()]
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            try:
-                await self._record(batch)
-            finally:
-                for _ in batch:
-                    self._queue.task_done()
+            if not self._batch:
+                self._batch = [await self._queue.get()]
+                while len(self._batch) < MAX_BATCH and not self._queue.empty():
+                    self._batch.append(self._queue.get_nowait())
+                self._stored = False
+            await self._record(self._batch)
+            for _ in self._batch:
+                self._queue.task_done()
+            self._batch = []
 
-    async def _record(self, batch: list[tuple[Event, asyncio.Future[bool]]]) -> None:
+    @staticmethod
+    async def _until_written(write: Callable[[], Awaitable[object]]) -> None:
+        """The store has said what is wrong; try again until it works."""
+        await retrying(write, (sqlite3.Error,), backoff=Backoff(first=0.5, ceiling=10.0))
+
+    async def _record(self, batch: list[Submitted]) -> None:
         events = [event for event, _ in batch]
+        fresh: list[bool] = []
+
+        async def store() -> None:
+            fresh[:] = await self._store.insert_events(events)
+
+        if not self._stored:
+            await self._until_written(store)
+            self._stored = True
+            for (_, future), is_new in zip(batch, fresh, strict=True):
+                if not future.done():
+                    future.set_result(is_new)
+            for event, is_new in zip(events, fresh, strict=True):
+                if is_new:
+                    await self._dispatch_one(event)
+                else:
+                    self.duplicates += 1
+                    log.debug("duplicate event %s (%s) ignored", event.id, event.type)
+        await self._until_written(self._after_batch)
+
+    async def _dispatch_one(self, event: Event) -> None:
         try:
-            fresh = await self._store.insert_events(events)
-        except sqlite3.Error as exc:
-            # Never lose a notification because the disk is unhappy: post it, and say so.
-            self.store_failures += 1
-            log.error("could not store %d events (%s); posting them anyway", len(events), exc)
-            fresh = [True] * len(events)
-        for (event, stored), is_new in zip(batch, fresh, strict=True):
-            if is_new:
-                try:
-                    await self._dispatch(event)
-                except Exception:
-                    log.exception("dispatching %s for %s failed", event.type, event.subject)
-            else:
-                self.duplicates += 1
-                log.debug("duplicate event %s (%s) ignored", event.id, event.type)
-            if not stored.done():
-                stored.set_result(is_new)
-        try:
-            await self._after_batch()
+            await self._dispatch(event)
         except Exception:
-            log.exception("finishing a batch of %d events failed", len(batch))
+            log.exception("dispatching %s for %s failed", event.type, event.subject)
+
+    async def redispatch(self, events: list[Event]) -> None:
+        """Dispatch events stored before a stop or crash that were not dispatched then (start-up)."""
+        if not events:
+            return
+        log.info("dispatching %d events stored before the last stop but not yet posted", len(events))
+        for event in events:
+            await self._dispatch_one(event)
+        await self._until_written(self._after_batch)

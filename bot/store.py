@@ -3,6 +3,10 @@
 Every accepted event is written here before it is dispatched (see `bot.recorder`), keyed by its event id
 so the same event from two sources, or twice from one, is stored once. /notify rules and small facts
 (the command tree's hash, message ids) live here too, so they survive restarts.
+
+Every write goes through `writing()`: one transaction, rolled back when it fails. A failing write (a full
+disk, a read-only mount, a database locked by another program) is said once, kept as `problem` for
+/healthz, and cleared by the next write that works; the callers retry, nothing is dropped.
 """
 
 from __future__ import annotations
@@ -37,6 +41,10 @@ _EVENT_COLUMNS = (
 
 class StoreError(Exception):
     """The data directory or database cannot be used; the message says what to fix."""
+
+
+BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's lock before it fails (and is retried)
+PRUNE_BATCH = 2000  # events deleted per transaction: never a long hold on the database
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,6 +133,7 @@ class Store:
         # One conversation with the database at a time: aiosqlite serialises single calls, but a cursor
         # still being read (or a RETURNING insert) must not meet another task's COMMIT.
         self._lock = asyncio.Lock()
+        self.problem: str | None = None  # why writes fail right now (for /healthz)
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -134,36 +143,87 @@ class Store:
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The connection, for one sequence of statements that no other task may interleave with."""
+        """The connection, for reads that no other task may interleave with."""
         async with self._lock:
             yield self.db
+
+    @contextlib.asynccontextmanager
+    async def writing(self) -> AsyncIterator[aiosqlite.Connection]:
+        """The connection for one transaction: committed at the end, rolled back if anything in it fails."""
+        async with self._lock:
+            db = self.db
+            try:
+                yield db
+                await db.commit()
+            except sqlite3.Error as exc:
+                with contextlib.suppress(sqlite3.Error):
+                    await db.rollback()
+                self._write_failed(exc)
+                raise
+        self._write_worked()
+
+    def _write_failed(self, exc: sqlite3.Error) -> None:
+        if self.problem is None:
+            log.error(
+                "the database %s cannot be written (%s); events wait in memory and are stored, then posted, as "
+                "soon as it can (said once)",
+                self.path,
+                exc,
+            )
+        self.problem = f"database {self.path} cannot be written: {exc}"
+
+    def _write_worked(self) -> None:
+        if self.problem is not None:
+            log.info("the database %s can be written again", self.path)
+            self.problem = None
+
+    def _check_file(self) -> None:
+        """Never start empty over a file that is not a database: the user's history would silently vanish."""
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            return
+        if size == 0:
+            raise StoreError(
+                f"{self.path} is empty (0 bytes), not a kgsm-bot database. If it should hold your history, "
+                f"restore it from a backup; otherwise delete it and start again (a new database is created)."
+            )
 
     async def open(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._check_file()
             await asyncio.to_thread(migrations.apply, self.path)
             self._db = await aiosqlite.connect(self.path)
+            self._db.row_factory = sqlite3.Row
+            await self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            await self._db.execute("PRAGMA journal_mode=WAL")
+            await self._db.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as exc:
+            await self.close()
+            raise StoreError(
+                f"{self.path} cannot be read as a database ({exc}). Move it aside "
+                f"(mv {self.path} {self.path}.broken) and start again: a new, empty database is created."
+            ) from exc
         except (OSError, sqlite3.Error) as exc:
+            await self.close()
             raise StoreError(f"BOT_DATA_DIR: cannot open {self.path}: {exc}") from exc
-        self._db.row_factory = sqlite3.Row
-        await self._db.execute("PRAGMA journal_mode=WAL")
-        await self._db.execute("PRAGMA synchronous=NORMAL")
 
     async def close(self) -> None:
         if self._db is not None:
-            await self._db.close()
+            with contextlib.suppress(sqlite3.Error, ValueError):
+                await self._db.close()
             self._db = None
 
     async def writable(self) -> bool:
         """Whether a write can be committed now (for /healthz): a full disk or a read-only mount says no."""
         try:
-            async with self.session() as db:
+            async with self.writing() as db:
                 await db.execute(
                     "INSERT INTO facts (key, value) VALUES ('health_check', ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (str(time.time()),),
                 )
-                await db.commit()
         except (sqlite3.Error, RuntimeError, ValueError):
             return False
         return True
@@ -177,10 +237,10 @@ class Store:
     # ---------------------------------------------------------------------------------------------- events
 
     async def insert_events(self, events: Sequence[Event]) -> list[bool]:
-        """Store a batch in one transaction; returns, per event, whether it was new (not a duplicate id)."""
-        async with self.session() as db:
-            if not events:
-                return []
+        """Store a batch in one transaction, not yet dispatched; returns, per event, whether it was new."""
+        if not events:
+            return []
+        async with self.writing() as db:
             ids = [event.id for event in events]
             known: set[str] = set()
             for start in range(0, len(ids), 500):
@@ -198,9 +258,14 @@ class Store:
                     rows.append(_row(event))
             if rows:
                 marks = ",".join("?" * len(rows[0]))
-                await db.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}) VALUES ({marks})", rows)
-                await db.commit()
-            return fresh
+                await db.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)", rows)
+        return fresh
+
+    async def undispatched(self) -> list[StoredEvent]:
+        """Events stored but not dispatched (a stop or crash came in between), oldest first."""
+        query = f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE dispatched = 0 ORDER BY seq"
+        async with self.session() as db, db.execute(query) as cursor:
+            return [_event(row) for row in await cursor.fetchall()]
 
     async def count_events(self) -> int:
         async with self.session() as db:
@@ -277,11 +342,23 @@ class Store:
                 return [row[0] for row in await cursor.fetchall()]
 
     async def prune(self, older_than: datetime) -> int:
-        """Delete events whose own time is before `older_than`; returns how many."""
-        async with self.session() as db:
-            cursor = await db.execute("DELETE FROM events WHERE timestamp < ?", (_timestamp(older_than),))
-            await db.commit()
-            return cursor.rowcount
+        """Delete events whose own time is before `older_than`; returns how many.
+
+        In small transactions, each taking the database only briefly, so that events arriving meanwhile are
+        stored between two of them instead of waiting for the whole backlog.
+        """
+        removed = 0
+        while True:
+            async with self.writing() as db:
+                cursor = await db.execute(
+                    "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE timestamp < ? LIMIT ?)",
+                    (_timestamp(older_than), PRUNE_BATCH),
+                )
+                batch = cursor.rowcount
+            removed += batch
+            if batch < PRUNE_BATCH:
+                return removed
+            await asyncio.sleep(0)  # let the recorder in
 
     # ---------------------------------------------------------------------------------------------- rules
 
@@ -291,26 +368,24 @@ class Store:
             return [(row[0], int(row[1]), bool(row[2])) for row in await cursor.fetchall()]
 
     async def set_channel_rules(self, rules: Iterable[tuple[str, int, bool]]) -> None:
-        async with self.session() as db:
+        async with self.writing() as db:
             await db.executemany(
                 "INSERT INTO channel_rules (instance, channel_id, enabled) VALUES (?, ?, ?) "
                 "ON CONFLICT (instance, channel_id) DO UPDATE SET enabled = excluded.enabled",
                 [(instance, channel, int(enabled)) for instance, channel, enabled in rules],
             )
-            await db.commit()
 
     async def mute_rules(self) -> list[tuple[str, str, bool]]:
         async with self.session() as db, db.execute("SELECT target, scope, muted FROM mute_rules") as cursor:
             return [(row[0], row[1], bool(row[2])) for row in await cursor.fetchall()]
 
     async def set_mute_rule(self, target: str, scope: str, muted: bool) -> None:
-        async with self.session() as db:
+        async with self.writing() as db:
             await db.execute(
                 "INSERT INTO mute_rules (target, scope, muted) VALUES (?, ?, ?) "
                 "ON CONFLICT (target, scope) DO UPDATE SET muted = excluded.muted",
                 (target, scope, int(muted)),
             )
-            await db.commit()
 
     # ---------------------------------------------------------------------------------------------- facts
 
@@ -321,9 +396,8 @@ class Store:
             return str(row[0]) if row else None
 
     async def set_fact(self, key: str, value: str) -> None:
-        async with self.session() as db:
+        async with self.writing() as db:
             await db.execute(
                 "INSERT INTO facts (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
-            await db.commit()

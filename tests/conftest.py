@@ -17,6 +17,7 @@ from bot.config import Settings, SocketSettings, load_settings
 from bot.intake import Intake
 from bot.sources.socket_server import SocketServerSource
 from bot.stats import IntakeStats
+from bot.tasks import Supervisor
 from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import Collector
 
@@ -48,7 +49,7 @@ class RunningSource:
 async def start_source(settings: SocketSettings) -> RunningSource:
     collector = Collector()
     stats = IntakeStats()
-    source = SocketServerSource(settings, Intake(collector, stats))
+    source = SocketServerSource(settings, Intake(collector, stats), Supervisor())
     await source.start()
     return RunningSource(source, collector, stats)
 

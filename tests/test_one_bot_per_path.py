@@ -26,6 +26,7 @@ from bot.intake import Intake
 from bot.sources.socket_lock import lock_path_for
 from bot.sources.socket_server import SocketInUseError, SocketPathError, SocketServerSource
 from bot.stats import IntakeStats
+from bot.tasks import Supervisor
 from tests.conftest import RunningSource, start_source
 from tests.helpers import Collector, bot_environment, free_port, pretty, socat_send, start_bot_process, started
 
@@ -213,7 +214,7 @@ async def test_a_second_source_in_the_same_process_is_refused_without_touching_t
     running: RunningSource, socket_settings: SocketSettings
 ) -> None:
     inode = os.lstat(running.path).st_ino
-    second = SocketServerSource(socket_settings, Intake(Collector(), IntakeStats()))
+    second = SocketServerSource(socket_settings, Intake(Collector(), IntakeStats()), Supervisor())
     with pytest.raises(SocketInUseError, match=f"pid {os.getpid()}") as refused:
         await second.start()
     assert isinstance(refused.value, SocketPathError)
@@ -271,7 +272,7 @@ async def test_a_symlink_at_the_lock_path_is_refused_and_its_target_kept(socket_
     target = socket_settings.path.parent / "precious"
     target.write_text("precious")
     lock_path_for(socket_settings.path).symlink_to(target)
-    source = SocketServerSource(socket_settings, Intake(Collector(), IntakeStats()))
+    source = SocketServerSource(socket_settings, Intake(Collector(), IntakeStats()), Supervisor())
     with pytest.raises(SocketPathError, match="symbolic link"):
         await source.start()
     assert target.read_text() == "precious"
@@ -305,7 +306,7 @@ async def test_a_deleted_lock_file_is_locked_again_so_the_path_stays_claimed(
         return lock_path.exists() and lock_path.read_text() == f"{os.getpid()}\n"
 
     await eventually(relocked, "the running source locks a new lock file")
-    second = SocketServerSource(socket_settings, Intake(Collector(), IntakeStats()))
+    second = SocketServerSource(socket_settings, Intake(Collector(), IntakeStats()), Supervisor())
     with pytest.raises(SocketInUseError):
         await second.start()
     assert running.source.healthy

@@ -11,6 +11,7 @@ from bot.config import SocketSettings
 from bot.intake import Intake
 from bot.sources.socket_client import SocketClientSource
 from bot.stats import IntakeStats
+from bot.tasks import Supervisor
 from tests.helpers import Collector, pretty, started
 
 
@@ -51,7 +52,9 @@ async def test_client_role_reads_a_stream_and_reconnects_after_its_peer_restarts
     relay = Relay(path)
     await relay.start()
     collector = Collector()
-    source = SocketClientSource(SocketSettings(path=path, role="client"), Intake(collector, IntakeStats()))
+    source = SocketClientSource(
+        SocketSettings(path=path, role="client"), Intake(collector, IntakeStats()), Supervisor()
+    )
     await source.start()
     try:
         await asyncio.wait_for(relay.connected.wait(), 5)
@@ -75,7 +78,9 @@ async def test_client_role_reads_a_stream_and_reconnects_after_its_peer_restarts
 async def test_client_role_waits_for_a_socket_that_does_not_exist_yet(short_dir: Path) -> None:
     path = short_dir / "late.sock"
     collector = Collector()
-    source = SocketClientSource(SocketSettings(path=path, role="client"), Intake(collector, IntakeStats()))
+    source = SocketClientSource(
+        SocketSettings(path=path, role="client"), Intake(collector, IntakeStats()), Supervisor()
+    )
     await source.start()
     relay = Relay(path)
     try:

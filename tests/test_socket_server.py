@@ -15,6 +15,7 @@ import pytest
 
 from bot.events import canonical_type
 from bot.sources.socket_server import SocketPathError, SocketServerSource
+from bot.tasks import Supervisor
 from tests.conftest import RunningSource, start_source
 from tests.helpers import ERAS, FIXTURES, pretty, socat_send, started
 
@@ -243,7 +244,7 @@ async def test_a_stale_socket_file_is_replaced(socket_settings) -> None:
 async def test_a_path_that_is_not_a_socket_is_a_startup_error_and_is_kept(socket_settings) -> None:
     socket_settings.path.parent.mkdir(parents=True)
     socket_settings.path.write_text("precious")
-    source = SocketServerSource(socket_settings, intake=None)  # type: ignore[arg-type]
+    source = SocketServerSource(socket_settings, intake=None, supervisor=Supervisor())  # type: ignore[arg-type]
     with pytest.raises(SocketPathError, match="exists and is not a socket"):
         await source.start()
     assert socket_settings.path.read_text() == "precious"

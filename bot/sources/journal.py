@@ -27,7 +27,6 @@ import aiofiles.os
 from bot.events import RefusalReason
 from bot.intake import Intake
 from bot.store import Store
-from bot.tasks import cancel_and_wait
 
 log = logging.getLogger(__name__)
 
@@ -78,19 +77,12 @@ class JournalFollower:
         self._start = start
         self._report_gap = report_gap
         self._fact = f"journal_cursor:{directory.resolve()}"
-        self._task: asyncio.Task[None] | None = None
         self.cursor: Cursor | None = None
         self.replaying = False
 
     @property
-    def healthy(self) -> bool:
-        return self._task is not None and not self._task.done()
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name=f"journal-{self.directory}")
-
-    async def stop(self) -> None:
-        await cancel_and_wait(self._task)
+    def task_name(self) -> str:
+        return f"journal {self.directory}"
 
     def _segments(self) -> list[str]:
         try:
@@ -124,7 +116,8 @@ class JournalFollower:
         newest = segments[-1]
         return Cursor(newest, self._size(newest) or 0)
 
-    async def _run(self) -> None:
+    async def run(self) -> None:
+        """Follow the directory (run by the supervisor; a restart resumes from the saved cursor)."""
         self.cursor = await self._load()
         if self.cursor is None:
             segments = self._segments()

@@ -8,34 +8,35 @@ Without `KGSM_JOURNAL_DIR` the bot follows all of them, each with its own cursor
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import JournalSettings
 from bot.sources.journal import JournalFollower, discover
-from bot.tasks import cancel_and_wait
+from bot.tasks import Supervisor
 
 log = logging.getLogger(__name__)
 
 RESCAN_INTERVAL = 30.0
+DISCOVERY_TASK = "journal-discovery"
 
 
 class Journals:
-    def __init__(self, settings: JournalSettings, make_follower: Callable[[Path], JournalFollower]) -> None:
+    def __init__(
+        self,
+        settings: JournalSettings,
+        make_follower: Callable[[Path], JournalFollower],
+        supervisor: Supervisor,
+    ) -> None:
         self._settings = settings
         self._make = make_follower
+        self._supervisor = supervisor
         self.followers: dict[Path, JournalFollower] = {}
-        self._rescan: asyncio.Task[None] | None = None
 
     @property
     def discovering(self) -> bool:
         return not self._settings.directories
-
-    @property
-    def healthy(self) -> bool:
-        return all(follower.healthy for follower in self.followers.values())
 
     def _wanted(self) -> list[Path]:
         return list(self._settings.directories) if not self.discovering else discover(self._settings.root)
@@ -44,7 +45,7 @@ class Journals:
         for directory in self._wanted():
             if directory not in self.followers:
                 follower = self.followers[directory] = self._make(directory)
-                follower.start()
+                self._supervisor.run(follower.task_name, follower.run)
                 log.info("following the journal of %s in %s", follower.producer, directory)
 
     def start(self) -> None:
@@ -56,14 +57,12 @@ class Journals:
                     self._settings.root,
                     RESCAN_INTERVAL,
                 )
-            self._rescan = asyncio.create_task(self._rescan_periodically(), name="journal-discovery")
+            self._supervisor.every(DISCOVERY_TASK, self._rescan, seconds=RESCAN_INTERVAL)
 
-    async def _rescan_periodically(self) -> None:
-        while True:
-            await asyncio.sleep(RESCAN_INTERVAL)
-            self._follow_new()
+    async def _rescan(self) -> None:
+        self._follow_new()
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._rescan)
+        await self._supervisor.stop(DISCOVERY_TASK)
         for follower in self.followers.values():
-            await follower.stop()
+            await self._supervisor.stop(follower.task_name)

@@ -16,7 +16,7 @@ from bot.config import SocketSettings
 from bot.events import RefusalReason
 from bot.events.framing import DocumentSplitter
 from bot.intake import Intake
-from bot.tasks import cancel_and_wait
+from bot.tasks import Backoff, Supervisor, retrying
 
 log = logging.getLogger(__name__)
 
@@ -28,10 +28,10 @@ READ_CHUNK = 64 * 1024
 class SocketClientSource:
     name = "socket-client"
 
-    def __init__(self, settings: SocketSettings, intake: Intake) -> None:
+    def __init__(self, settings: SocketSettings, intake: Intake, supervisor: Supervisor) -> None:
         self._settings = settings
         self._intake = intake
-        self._task: asyncio.Task[None] | None = None
+        self._supervisor = supervisor
         self.connected = False
 
     @property
@@ -46,29 +46,34 @@ class SocketClientSource:
         """The client role owns no path (another program serves the socket), so there is nothing to lock."""
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="socket-client")
+        self._supervisor.run(self.name, self._run)
         log.info("reading KGSM events from the existing socket %s (client role)", self.path)
 
     async def stop(self) -> None:
-        await cancel_and_wait(self._task)
+        await self._supervisor.stop(self.name)
+
+    async def _connect(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+        outage_logged = False
+
+        def on_retry(error: BaseException) -> None:
+            nonlocal outage_logged
+            if not outage_logged:
+                reason = error.strerror if isinstance(error, OSError) and error.strerror else error
+                log.warning("cannot connect to %s (%s); retrying with backoff", self.path, reason)
+                outage_logged = True
+
+        return await retrying(
+            lambda: asyncio.open_unix_connection(str(self.path), limit=READ_CHUNK),
+            (OSError,),
+            backoff=Backoff(FIRST_BACKOFF, MAX_BACKOFF),
+            on_retry=on_retry,
+        )
 
     async def _run(self) -> None:
-        backoff = FIRST_BACKOFF
-        outage_logged = False
         while True:
-            try:
-                reader, writer = await asyncio.open_unix_connection(str(self.path), limit=READ_CHUNK)
-            except OSError as exc:
-                if not outage_logged:
-                    log.warning("cannot connect to %s (%s); retrying with backoff", self.path, exc.strerror or exc)
-                    outage_logged = True
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, MAX_BACKOFF)
-                continue
+            reader, writer = await self._connect()
             log.info("connected to %s", self.path)
             self.connected = True
-            backoff = FIRST_BACKOFF
-            outage_logged = False
             try:
                 await self._read_stream(reader)
             finally:
@@ -77,8 +82,7 @@ class SocketClientSource:
                 with contextlib.suppress(OSError):
                     await writer.wait_closed()
             log.warning("connection to %s closed; reconnecting", self.path)
-            outage_logged = True
-            await asyncio.sleep(backoff)
+            await asyncio.sleep(FIRST_BACKOFF)
 
     async def _read_stream(self, reader: asyncio.StreamReader) -> None:
         splitter = DocumentSplitter()

@@ -28,7 +28,7 @@ from bot.events import RefusalReason
 from bot.events.framing import DocumentSplitter
 from bot.intake import Intake
 from bot.sources.socket_lock import SocketInUseError, SocketLock, SocketPathError
-from bot.tasks import cancel_and_wait
+from bot.tasks import Supervisor
 
 __all__ = ["Peer", "SocketInUseError", "SocketPathError", "SocketServerSource"]
 
@@ -38,6 +38,7 @@ WATCH_INTERVAL = 0.25
 READ_CHUNK = 64 * 1024
 # On shutdown, open connections get this long (at most) to finish: the whole stop must fit in 10 s.
 SHUTDOWN_GRACE = 3.0
+WATCH_TASK = "socket-watch"
 
 
 @dataclass(frozen=True)
@@ -81,13 +82,13 @@ class SocketServerSource:
 
     name = "socket"
 
-    def __init__(self, settings: SocketSettings, intake: Intake) -> None:
+    def __init__(self, settings: SocketSettings, intake: Intake, supervisor: Supervisor) -> None:
         self._settings = settings
         self._intake = intake
+        self._supervisor = supervisor
         self._path = settings.path
         self._server: asyncio.Server | None = None
         self._bound: _Identity | None = None
-        self._watcher: asyncio.Task[None] | None = None
         self._connections: set[asyncio.Task[None]] = set()
         self._lock: SocketLock | None = None
         self._claim_lost = False
@@ -153,12 +154,12 @@ class SocketServerSource:
         except BaseException:
             self._lock.release()
             raise
-        self._watcher = asyncio.create_task(self._watch(), name="socket-watch")
+        self._supervisor.run(WATCH_TASK, self._watch)
         log.info("listening for KGSM events on %s (mode %o)", self._path, self._settings.mode)
 
     async def stop(self) -> None:
         """Stop accepting, let open connections finish reading, remove the socket file."""
-        await cancel_and_wait(self._watcher)
+        await self._supervisor.stop(WATCH_TASK)
         self._close_listener()
         if self._connections:
             await asyncio.wait(self._connections, timeout=min(self._settings.read_timeout, SHUTDOWN_GRACE))

@@ -1,0 +1,121 @@
+"""Posting and editing through discord.py, and what each answer of Discord means for a delivery.
+
+discord.py already waits out rate limits (it reads Discord's bucket headers and the global limit, and retries
+a 429 up to five times) and retries some 5xx answers. What it gives up on is sorted here: a 429 it did not
+wait out, any 5xx and network errors are `RetryLater` (the delivery is tried again, without end); only a
+permanent answer fails it: the channel gone or closed to the bot (`ChannelUnavailable`), the message to edit
+deleted (`MessageGone`), or the request itself refused (`Rejected`, e.g. an invalid body).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol, cast
+
+import aiohttp
+import discord
+
+EmbedJSON = dict[str, Any]
+
+UNKNOWN_MESSAGE = 10008
+CHANNEL_ERRORS = frozenset({10003, 50001, 50013})  # unknown channel, missing access, missing permissions
+
+
+class ChannelUnavailable(Exception):
+    """The channel is gone or closed to the bot: retrying will not help until someone fixes it."""
+
+
+class MessageGone(Exception):
+    """The message to edit was deleted."""
+
+
+class Rejected(Exception):
+    """Discord refused the request itself: sending it again will not help."""
+
+
+class RetryLater(Exception):
+    """Discord is overloaded, rate limiting or unreachable: the same request will work later."""
+
+    def __init__(self, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+TRANSIENT = (RetryLater, aiohttp.ClientError, OSError, TimeoutError)
+
+
+def embed_json(embed: discord.Embed) -> EmbedJSON:
+    """An embed as the JSON Discord takes (and the outbox keeps)."""
+    return cast("EmbedJSON", embed.to_dict())
+
+
+def embed_chars(embed: EmbedJSON) -> int:
+    """What Discord counts against the 6000 characters of one message."""
+    fields = embed.get("fields", [])
+    return (
+        len(embed.get("title", ""))
+        + len(embed.get("description", ""))
+        + len(embed.get("footer", {}).get("text", ""))
+        + len(embed.get("author", {}).get("name", ""))
+        + sum(len(f.get("name", "")) + len(f.get("value", "")) for f in fields)
+    )
+
+
+def _retry_after(exc: discord.HTTPException) -> float | None:
+    raw = exc.response.headers.get("Retry-After") if exc.response is not None else None
+    try:
+        return float(raw) if raw is not None else None
+    except ValueError:
+        return None
+
+
+def classify(exc: discord.DiscordException, *, editing: bool = False) -> Exception:
+    """What a failed request means for its delivery (see the module docstring)."""
+    if isinstance(exc, discord.RateLimited):
+        return RetryLater(f"rate limited for {exc.retry_after:.1f} s", exc.retry_after)
+    if not isinstance(exc, discord.HTTPException):
+        return RetryLater(str(exc))
+    reason = f"{exc.status} {exc.text or exc}"[:300]
+    if exc.status == 429:
+        return RetryLater(reason, _retry_after(exc))
+    if exc.status >= 500:
+        return RetryLater(reason)
+    if editing and exc.code == UNKNOWN_MESSAGE:
+        return MessageGone(reason)
+    if exc.status in (403, 404) or exc.code in CHANNEL_ERRORS:
+        return ChannelUnavailable(reason)
+    return Rejected(reason)
+
+
+class Poster(Protocol):
+    async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str) -> int: ...
+
+    async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON]) -> None: ...
+
+
+class DiscordPoster:
+    """Sends through discord.py without needing the channel in the cache; mentions always disabled."""
+
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str) -> int:
+        channel = self._client.get_partial_messageable(channel_id)
+        try:
+            message = await channel.send(
+                embeds=[discord.Embed.from_dict(embed) for embed in embeds],
+                nonce=nonce,
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.DiscordException as exc:
+            raise classify(exc) from exc
+        return message.id
+
+    async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON]) -> None:
+        message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
+        try:
+            await message.edit(
+                embeds=[discord.Embed.from_dict(embed) for embed in embeds],
+                allowed_mentions=discord.AllowedMentions.none(),
+            )
+        except discord.DiscordException as exc:
+            raise classify(exc, editing=True) from exc
