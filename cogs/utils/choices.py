@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from discord import app_commands
 
 from bot.catalogue import CATALOGUE, FAMILIES
-from bot.kgsm_cli import NAME
+from bot.kgsm_syntax import NAME
 from bot.routing import normalise_target
 
 if TYPE_CHECKING:
