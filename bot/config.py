@@ -262,7 +262,7 @@ def _control_settings(read: _Reader) -> ControlSettings:
             roles.add(role)
     return ControlSettings(
         kgsm_path=kgsm_path,
-        cli=read.choice("KGSM_CLI", "auto", ("auto", "modern", "legacy")),
+        cli=read.choice("KGSM_CLI", "auto", ("auto", "modern", "legacy", "legacy-1")),
         operator_role_ids=frozenset(roles),
         command_timeout=read.number("KGSM_COMMAND_TIMEOUT", 840.0),
     )

@@ -1,25 +1,9 @@
-"""Running kgsm.sh for the server commands: which syntax it speaks, the arguments of each command, and running
-it safely (an argument list, never a shell; names checked first; a timeout; bounded output).
+"""Running kgsm.sh for the server commands safely: an argument list, never a shell (the arguments come from
+`bot/kgsm_syntax.py`, which checks every name first); a timeout after which kgsm.sh and all its children are
+killed; bounded output; the bot's secrets kept out of KGSM's environment and who asked put in it.
 
-KGSM has two command-line syntaxes (see `shared/kgsm-events.md` §5):
-
-| command    | modern (2026)                                     | legacy (2024–2025)                               |
-|------------|---------------------------------------------------|--------------------------------------------------|
-| start      | `start <name>` (also stop, restart)               | `--instance <name> --start` (--stop, --restart)  |
-| logs       | `logs <name> --tail N`                            | `--instance <name> --logs`                       |
-| backup     | `backup <name>` *                                 | `--instance <name> --create-backup`              |
-| install    | `install <bp> [--name N] [--version V]` *         | `--install <bp> [--version V] [--name N]`        |
-| uninstall  | `uninstall <name>` *                              | `--uninstall <name>`                             |
-| instances  | `instances list --json`                           | `--instances --json`                             |
-| blueprints | `blueprints list --json` *                        | `--blueprints --json`                            |
-
-The modern forms marked * are not in §5; they are assumed to be the natural subcommand forms.
-
-`KGSM_CLI=auto` decides once, from `kgsm.sh --help`: a help text that lists the lifecycle shortcuts as
-subcommands (a line starting with `start <…>`) is the modern syntax, even if it also mentions `--instance`
-(a transitional KGSM accepts its newest syntax); otherwise one that mentions the `--instance` option is the
-legacy syntax. A help text with neither is not guessed at: the command fails asking for `KGSM_CLI`, and the
-next command asks KGSM again.
+`KGSM_CLI=auto` asks `kgsm.sh --help` once which syntax it speaks (`detect_syntax`). A help text that tells
+nothing is not guessed at: the command fails asking for `KGSM_CLI`, and the next command asks KGSM again.
 """
 
 from __future__ import annotations
@@ -27,22 +11,27 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import json
 import logging
 import os
-import re
 import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from pathlib import Path
-from typing import Any
+
+from bot.kgsm_syntax import (
+    Backup,
+    Syntax,
+    detect_syntax,
+    list_args,
+    list_backups_args,
+    parse_backups,
+    parse_names,
+    plain,
+)
 
 log = logging.getLogger(__name__)
 
-NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-VERSION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,63}$")
 # Secrets of the bot that KGSM has no use for are not handed on to it.
 PRIVATE_VARIABLES = frozenset({"DISCORD_TOKEN", "KGSM_WEBHOOK_SECRET"})
 ORIGIN = "discord"
@@ -52,128 +41,9 @@ LIST_TTL = 30.0
 KILL_GRACE = 2.0
 DRAIN_GRACE = 1.0
 
-_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-_MODERN_HELP = re.compile(r"^\s*start\s+<", re.MULTILINE)
-_LEGACY_HELP = re.compile(r"--instance(?![\w-])")
-
-
-class Syntax(StrEnum):
-    MODERN = "modern"
-    LEGACY = "legacy"
-
-
-class BadName(ValueError):
-    """A name or version that does not match the strict pattern; it never reaches a process."""
-
 
 class KgsmError(Exception):
     """KGSM could not be asked (its syntax is unknown, a list failed); the message says why."""
-
-
-def check_name(raw: str, what: str = "instance") -> str:
-    name = raw.strip()
-    if not NAME.match(name):
-        raise BadName(
-            f"A {what} name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit."
-        )
-    return name
-
-
-def check_version(raw: str) -> str:
-    version = raw.strip()
-    if not VERSION.match(version):
-        raise BadName(
-            "A version is 1 to 64 letters, digits, dots, dashes, underscores or pluses, starting with a "
-            "letter or digit."
-        )
-    return version
-
-
-_LEGACY_FLAGS = {
-    "start": "--start",
-    "stop": "--stop",
-    "restart": "--restart",
-    "logs": "--logs",
-    "backup": "--create-backup",
-}
-INSTANCE_ACTIONS = frozenset({*_LEGACY_FLAGS, "uninstall"})
-
-
-def instance_args(syntax: Syntax, action: str, instance: str, *, tail: int | None = None) -> list[str]:
-    """The arguments of `action` (start, stop, restart, logs, backup, uninstall) on one instance."""
-    if action not in INSTANCE_ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
-    name = check_name(instance)
-    if syntax is Syntax.LEGACY:
-        return ["--uninstall", name] if action == "uninstall" else ["--instance", name, _LEGACY_FLAGS[action]]
-    if action == "logs" and tail is not None:
-        return ["logs", name, "--tail", str(int(tail))]
-    return [action, name]
-
-
-def install_args(syntax: Syntax, blueprint: str, *, name: str | None = None, version: str | None = None) -> list[str]:
-    options: list[str] = []
-    if syntax is Syntax.LEGACY:
-        args = ["--install", check_name(blueprint, "blueprint")]
-        if version:
-            options += ["--version", check_version(version)]
-        if name:
-            options += ["--name", check_name(name)]
-    else:
-        args = ["install", check_name(blueprint, "blueprint")]
-        if name:
-            options += ["--name", check_name(name)]
-        if version:
-            options += ["--version", check_version(version)]
-    return args + options
-
-
-def list_args(syntax: Syntax, what: str) -> list[str]:
-    """`what` is instances or blueprints; the answer is asked for as JSON."""
-    if what not in ("instances", "blueprints"):
-        raise ValueError(f"KGSM lists no {what!r}")
-    return [f"--{what}", "--json"] if syntax is Syntax.LEGACY else [what, "list", "--json"]
-
-
-def detect_syntax(help_text: str) -> Syntax | None:
-    text = plain(help_text)
-    if _MODERN_HELP.search(text):
-        return Syntax.MODERN
-    if _LEGACY_HELP.search(text):
-        return Syntax.LEGACY
-    return None
-
-
-def plain(text: str) -> str:
-    """KGSM colours its output; the colour codes are noise in Discord."""
-    return _ANSI.sub("", text)
-
-
-def parse_names(output: str) -> list[str]:
-    """Names from KGSM's list output, whatever its shape: a JSON array of names or of objects with a name, an
-    object keyed by name, or plain text with one name per line. Anything that is not a valid name is dropped."""
-    try:
-        document: Any = json.loads(output)
-    except ValueError:
-        candidates: list[Any] = [line.strip() for line in plain(output).splitlines()]
-    else:
-        if isinstance(document, dict):
-            candidates = list(document)
-        elif isinstance(document, list):
-            candidates = [_name_of(item) for item in document]
-        else:
-            candidates = []
-    names = [c for c in candidates if isinstance(c, str) and NAME.match(c)]
-    return list(dict.fromkeys(names))
-
-
-def _name_of(item: Any) -> Any:
-    if isinstance(item, dict):
-        for key in ("name", "Name", "InstanceName", "instance", "BlueprintName", "blueprint"):
-            if key in item:
-                return item[key]
-        return None
-    return item
 
 
 class _Tail:
@@ -213,6 +83,10 @@ class Outcome:
     @property
     def timed_out(self) -> bool:
         return self.returncode is None
+
+    def cut_note(self) -> str:
+        """Said when KGSM printed more than the bot keeps, so nobody takes the rest for the whole."""
+        return f"(output cut to the last {OUTPUT_LIMIT // 1024} KiB)" if self.truncated else ""
 
     def error_text(self) -> str:
         """KGSM's own words on what went wrong: its error output, else its normal output."""
@@ -256,7 +130,7 @@ class KgsmCli:
                 if detected is None:
                     raise KgsmError(
                         f"Could not tell which command syntax {self.path.name} speaks from its --help "
-                        f"({_describe_end(outcome)}); set KGSM_CLI=modern or KGSM_CLI=legacy."
+                        f"({_describe_end(outcome)}); set KGSM_CLI to modern, legacy or legacy-1."
                     )
                 log.info("%s speaks the %s command syntax (KGSM_CLI=auto)", self.path, detected.value)
                 self._syntax = detected
@@ -267,6 +141,17 @@ class KgsmCli:
 
     async def blueprints(self, *, refresh: bool = False) -> list[str]:
         return await self._lists["blueprints"].get(refresh=refresh)
+
+    async def backups(self, instance: str) -> list[Backup]:
+        """The backups KGSM lists for `instance` (a name KGSM lists), newest first."""
+        args = list_backups_args(await self.syntax(), instance)
+        outcome = await self.run(args, time_limit=self.quick_timeout)
+        if not outcome.ok:
+            raise KgsmError(
+                f"KGSM could not list the backups of {instance} ({_describe_end(outcome)}): "
+                f"{outcome.error_text()[-500:]}"
+            )
+        return parse_backups(outcome.stdout, instance)
 
     def forget_instances(self) -> None:
         """After an install or uninstall the list has changed."""
@@ -279,7 +164,7 @@ class KgsmCli:
         return parse_names(outcome.stdout)
 
     async def run(self, args: Sequence[str], *, time_limit: float, actor: str | None = None) -> Outcome:
-        """Run kgsm.sh with `args` (built by the functions above); on timeout kill it and its children.
+        """Run kgsm.sh with `args` (built by `bot/kgsm_syntax.py`); on timeout kill it and its children.
 
         kgsm.sh starts in a session of its own so that its whole process group can be killed when it hangs.
         Once kgsm.sh itself has exited nothing is killed: a game server it started in the background lives on,

@@ -1,7 +1,8 @@
 """Server commands: /start, /stop, /restart, /backup, /logs, /install, /uninstall and /blueprints run kgsm.sh.
 
-Loaded only when `KGSM_PATH` names kgsm.sh; `bot/kgsm_cli.py` knows the arguments in each KGSM syntax. Every
-command:
+Loaded only when `KGSM_PATH` names kgsm.sh; `bot/kgsm_syntax.py` knows KGSM's real arguments in each era
+(/backup is `instances create-backup <name>` on KGSM 3, `--instance <name> --create-backup` before), and
+`bot/kgsm_cli.py` runs them. Every command:
 
 - needs an operator (Manage Server or a role in `KGSM_OPERATOR_ROLE_IDS`), checked by the bot on every call;
 - checks each name against a strict pattern before anything runs, then against what KGSM lists;
@@ -24,22 +25,22 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.kgsm_cli import (
+from bot.kgsm_cli import Busy, KgsmCli, KgsmError, Outcome, Reservation, Reservations
+from bot.kgsm_syntax import (
+    LOGS_FOLLOW_WINDOW,
     BadName,
-    Busy,
-    KgsmCli,
-    KgsmError,
-    Outcome,
-    Reservation,
-    Reservations,
     check_name,
     check_version,
     install_args,
     instance_args,
+    logs_args,
+    logs_follow,
+    logs_line_cap,
 )
 from bot.render.text import safe
 from cogs.utils.checks import is_operator, require_operator
 from cogs.utils.choices import BadValue, best_choices
+from cogs.utils.reports import MESSAGE_LIMIT, block, report
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -47,8 +48,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 LOGS_TIME_LIMIT = 60.0
-MESSAGE_LIMIT = 2000
-DETAIL_LINES = 15  # of a successful command's output
 ACTIONS = {"start": "Started", "stop": "Stopped", "restart": "Restarted", "backup": "Backed up"}
 
 
@@ -58,33 +57,6 @@ class InstanceBusy(app_commands.CheckFailure):
 
 def busy_text(busy: Busy) -> str:
     return f"**{safe(busy.name)}** is busy: {safe(busy.holder)} is still running. Try again when it has finished."
-
-
-def block(text: str, room: int) -> str:
-    """`text` as a code block within `room` characters, keeping its end (where KGSM puts its errors)."""
-    body = text.replace("```", "ˋˋˋ")
-    room -= len("\n```\n\n```")
-    if len(body) > room:
-        body = "…" + body[-(room - 1) :]
-    return f"\n```\n{body}\n```"
-
-
-def command_line(outcome: Outcome) -> str:
-    return "kgsm.sh " + " ".join(outcome.args)
-
-
-def report(outcome: Outcome, done: str) -> str:
-    """What happened, with KGSM's own words: its output tail on success, its error text on failure."""
-    if outcome.timed_out:
-        head = f"⏱️ `{command_line(outcome)}` did not finish within {outcome.time_limit:g} s and was stopped."
-        detail = outcome.error_text()
-    elif outcome.ok:
-        head = f"✅ {done} (`{command_line(outcome)}`, {outcome.seconds:.1f} s)."
-        detail = "\n".join(outcome.stdout.strip().splitlines()[-DETAIL_LINES:])
-    else:
-        head = f"❌ `{command_line(outcome)}` failed with exit code {outcome.returncode}:"
-        detail = outcome.error_text() or "(KGSM printed nothing)"
-    return head + block(detail, MESSAGE_LIMIT - len(head)) if detail else head
 
 
 def matching(names: Iterable[str], name: str) -> str | None:
@@ -212,14 +184,14 @@ class Control(commands.Cog):
 
     async def _instance_action(self, interaction: discord.Interaction[Any], action: str, raw: str) -> None:
         name = checked(raw)
-        with self._reserve(interaction, name, action):
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            async with self._answering(interaction):
+        # The answer comes once the instance is free again, so a member who reads it may go on at once.
+        async with self._answering(interaction):
+            with self._reserve(interaction, name, action):
+                await interaction.response.defer(ephemeral=True, thinking=True)
                 instance = await self._instance(name)
                 args = instance_args(await self.cli.syntax(), action, instance)
                 outcome = await self._run(interaction, args, self.cli.timeout)
-                done = f"{ACTIONS[action]} **{safe(instance)}**"
-                await self._tell(interaction, content=report(outcome, done))
+            await self._tell(interaction, content=report(outcome, f"{ACTIONS[action]} **{safe(instance)}**"))
 
     # ------------------------------------------------------------------ commands
 
@@ -267,21 +239,28 @@ class Control(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._answering(interaction):
             found = await self._instance(name)
-            args = instance_args(await self.cli.syntax(), "logs", found, tail=lines)
-            outcome = await self._run(interaction, args, min(self.cli.timeout, LOGS_TIME_LIMIT))
-            if not outcome.ok:
+            syntax = await self.cli.syntax()
+            follows = logs_follow(syntax)  # KGSM 1.x's logs never end: read them for a moment, then stop them
+            time_limit = LOGS_FOLLOW_WINDOW if follows else min(self.cli.timeout, LOGS_TIME_LIMIT)
+            outcome = await self._run(interaction, logs_args(syntax, found, lines), time_limit)
+            if not (outcome.ok or (follows and outcome.timed_out)):
                 await self._tell(interaction, content=report(outcome, f"Read **{safe(found)}**'s log"))
                 return
             text = "\n".join(outcome.stdout.rstrip().splitlines()[-lines:])
-            head = f"The last {len(text.splitlines())} lines of **{safe(found)}**'s log"
-            inline = f"{head}:{block(text, MESSAGE_LIMIT)}"
             if not text:
                 await self._tell(interaction, content=f"**{safe(found)}**'s log is empty.")
-            elif len(inline) <= MESSAGE_LIMIT and "```" not in text:  # a code block cannot show ``` faithfully
+                return
+            cap = logs_line_cap(syntax)
+            notes = [f"({syntax.era} prints only the last {cap} lines of a log)"] if cap and lines > cap else []
+            notes += [outcome.cut_note()] if outcome.truncated else []
+            head = f"The last {len(text.splitlines())} lines of **{safe(found)}**'s log"
+            said = "".join(f" {note}" for note in notes)
+            inline = f"{head}{said}:{block(text, MESSAGE_LIMIT)}"
+            if len(inline) <= MESSAGE_LIMIT and "```" not in text:  # a code block cannot show ``` faithfully
                 await self._tell(interaction, content=inline)
             else:
                 log_file = discord.File(io.BytesIO(text.encode()), filename=f"{found}.log")
-                await self._tell(interaction, content=f"{head} are attached.", attachments=[log_file])
+                await self._tell(interaction, content=f"{head} are attached.{said}", attachments=[log_file])
 
     @app_commands.command(name="install", description="Install a game server from a KGSM blueprint")
     @app_commands.describe(
@@ -305,15 +284,15 @@ class Control(commands.Cog):
             new_version = check_version(version) if version else None
         except BadName as error:
             raise BadValue(str(error)) from None
-        with self._reserve(interaction, new_name or wanted, "install"):
-            await interaction.response.defer(ephemeral=True, thinking=True)
-            async with self._answering(interaction):
+        async with self._answering(interaction):
+            with self._reserve(interaction, new_name or wanted, "install"):
+                await interaction.response.defer(ephemeral=True, thinking=True)
                 found = await self._blueprint(wanted)
                 args = install_args(await self.cli.syntax(), found, name=new_name, version=new_version)
                 outcome = await self._run(interaction, args, self.cli.timeout)
                 self.cli.forget_instances()
-                done = f"Installed the **{safe(found)}** blueprint" + (f" as **{safe(new_name)}**" if new_name else "")
-                await self._tell(interaction, content=report(outcome, done))
+            done = f"Installed the **{safe(found)}** blueprint" + (f" as **{safe(new_name)}**" if new_name else "")
+            await self._tell(interaction, content=report(outcome, done))
 
     @app_commands.command(name="uninstall", description="Uninstall a game server (asks you to confirm)")
     @app_commands.describe(instance="The server")
@@ -342,14 +321,13 @@ class Control(commands.Cog):
         except Busy as busy:
             await interaction.response.edit_message(content=busy_text(busy), view=None)
             return
-        with reservation:
-            await interaction.response.edit_message(content=f"⏳ Uninstalling **{safe(instance)}**…", view=None)
-            async with self._answering(interaction):
+        async with self._answering(interaction):
+            with reservation:
+                await interaction.response.edit_message(content=f"⏳ Uninstalling **{safe(instance)}**…", view=None)
                 args = instance_args(await self.cli.syntax(), "uninstall", instance)
                 outcome = await self._run(interaction, args, self.cli.timeout)
                 self.cli.forget_instances()
-                done = f"Uninstalled **{safe(instance)}**"
-                await self._tell(interaction, content=report(outcome, done))
+            await self._tell(interaction, content=report(outcome, f"Uninstalled **{safe(instance)}**"))
 
     @app_commands.command(name="blueprints", description="The blueprints KGSM can install")
     @app_commands.default_permissions(manage_guild=True)

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from tests.conftest import CHANNEL_A, CHANNEL_B, DEFAULT_CHANNEL, LiveBot, StartBot
+from tests.control_support import view_listening
 from tests.fakes.discord_server import DEFAULT_MEMBER_PERMISSIONS, FakeDiscord
 from tests.helpers import pretty, socat_send
 
@@ -62,6 +63,7 @@ async def test_events_lists_exactly_one_instances_events_newest_first_and_pages(
 
     message = fake.original_response(response["interaction"])
     assert message is not None
+    await view_listening(fake, live, message)
     older = await fake.click_button(message, label="Older ▶")
     page_two = await fake.wait_interaction_response(older)
     assert page_two["type"] == 7

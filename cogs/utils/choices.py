@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from discord import app_commands
 
 from bot.events import FAMILIES, TABLE, resolve_target
-from bot.kgsm_cli import NAME
+from bot.kgsm_syntax import NAME
 from bot.render.text import plain
 
 if TYPE_CHECKING:
