@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Protocol
 
-from bot.events import State, kind_of, reported
+from bot.events import State, Subject, kind_of, reported
 
 _VERSION_KEYS = ("NewVersion", "Version", "CurrentVersion")
 DISPLAY_NAME_KEY = "NewDisplayName"
@@ -57,11 +57,17 @@ class Happening(Protocol):
 
 
 def advance(current: InstanceState | None, event: Happening) -> InstanceState | None:
-    """The server's state after `event`; None for events that name no server."""
-    if event.instance is None:
+    """The server's state after `event`; None for events that are not about a server.
+
+    A host alert about one server, or KGSM's test event (whose 2025 Data names "test-instance"), may carry an
+    instance but is not about one: it never creates a server nor changes one. A type the vocabulary does not
+    know is about the server its Data names.
+    """
+    kind = kind_of(event.type)
+    if event.instance is None or (kind.known and kind.subject is not Subject.INSTANCE):
         return None
     previous = current.state if current else State.NOT_INSTALLED
-    transition = kind_of(event.type).transition
+    transition = kind.transition
     new_state = transition.apply(previous) if transition is not None else previous
     version = next((reported(event.data.get(key)) for key in _VERSION_KEYS if reported(event.data.get(key))), None)
     base = current or InstanceState(event.instance, previous, event.type, event.timestamp)

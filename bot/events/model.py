@@ -199,7 +199,9 @@ class Event:
         if self.kind.subject is Subject.HOST:
             return self.host or "KGSM host"
         if self.kind.subject is Subject.COMPONENT:
-            return self.producer or "KGSM"
+            # A `service.*` event names its service (`Leaf`); a `leaf.*` one is about whoever wrote it.
+            leaf = self.data.get("Leaf")
+            return leaf.strip() if isinstance(leaf, str) and leaf.strip() else self.producer or "KGSM"
         return self.instance or self.blueprint or _subject_from_data(self) or self.host or "KGSM"
 
 

@@ -76,7 +76,7 @@ def render_event(event: Event, names: Names = no_names) -> discord.Embed:
         colour=event_colour(event),
         timestamp=event.timestamp,
     )
-    fields = data_fields({key: value for key, value in event.data.items() if key not in said})
+    fields = data_fields({key: value for key, value in event.data.items() if key not in said}, event.kind.subject)
     if not event.kind.known:
         fields.insert(0, ("Event", code(event.type)))
     for name, value in fields:

@@ -6,11 +6,19 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from bot.events import reported
+from bot.events import Subject, reported
 from bot.render.text import code, safe, words
 
-# Keys that name the subject (already in the title) or repeat the envelope.
-SUBJECT_KEYS = frozenset({"InstanceName", "InstanceId", "Instance", "BlueprintName", "LibraryName", "Timestamp"})
+# The keys that name an event's subject, by its kind of subject: already in the title, so not repeated. A key
+# that names something else than the subject (an assistant's `Instance`) is a value like any other.
+SUBJECT_KEYS: Mapping[Subject, frozenset[str]] = {
+    Subject.INSTANCE: frozenset({"InstanceName", "InstanceId", "Instance"}),
+    Subject.BLUEPRINT: frozenset({"BlueprintName"}),
+    Subject.LIBRARY: frozenset({"LibraryName"}),
+    Subject.COMPONENT: frozenset({"Leaf"}),
+}
+# Keys that repeat the envelope.
+ENVELOPE_KEYS = frozenset({"Timestamp"})
 # Values that identify a player's connection or a login session: never shown in a channel.
 PRIVATE_KEYS = frozenset({"SessionKey", "PlayerAddr", "Sid", "UserAgent", "PeerNode"})
 
@@ -116,8 +124,10 @@ def format_value(key: str, value: Any) -> str | None:
     return code(text) if key in CODE_KEYS else safe(text)
 
 
-def data_fields(data: Mapping[str, Any]) -> list[tuple[str, str]]:
-    """Every Data value worth showing, as (label, value): not the subject, private keys or unreported values."""
+def data_fields(data: Mapping[str, Any], subject: Subject = Subject.NONE) -> list[tuple[str, str]]:
+    """Every Data value worth showing, as (label, value): not the keys naming the `subject` (it is in the
+    title), private keys or unreported values."""
+    hidden = SUBJECT_KEYS.get(subject, frozenset()) | ENVELOPE_KEYS
     fields: list[tuple[str, str]] = []
     paired: set[str] = set()
     for old_key, new_key, label in VERSION_PAIRS:
@@ -126,7 +136,7 @@ def data_fields(data: Mapping[str, Any]) -> list[tuple[str, str]]:
             fields.append((label, f"{safe(old or '?')} → {safe(new or '?')}" if old else safe(new or "?")))
             paired.update((old_key, new_key))
     for key, value in data.items():
-        if key in SUBJECT_KEYS or key in PRIVATE_KEYS or key in paired:
+        if key in hidden or key in PRIVATE_KEYS or key in paired:
             continue
         shown = format_value(key, value)
         if shown is not None:

@@ -20,10 +20,14 @@ MAX_CHOICES = 25
 def best_choices(candidates: Iterable[str | tuple[str, str]], current: str) -> list[app_commands.Choice[str]]:
     """Choices that start with what was typed, then those that contain it; no repeats, at most 25.
 
-    A candidate is a value, or (what is shown, value) when it is shown with more words than its value.
+    A candidate is a value, or (what is shown, value) when it is shown with more words than its value; a value
+    offered twice is shown as it was first (a server's display name beats its bare id from KGSM_CHANNELS).
     """
-    pairs = [(c, c) if isinstance(c, str) else c for c in candidates]
-    pairs = list({value: (shown, value) for shown, value in pairs}.values())
+    unique: dict[str, tuple[str, str]] = {}
+    for candidate in candidates:
+        shown, value = (candidate, candidate) if isinstance(candidate, str) else candidate
+        unique.setdefault(value, (shown, value))
+    pairs = list(unique.values())
     typed = current.strip().lower()
     starts = [pair for pair in pairs if pair[0].lower().startswith(typed)]
     contains = [pair for pair in pairs if typed in pair[0].lower() and pair not in starts]

@@ -32,7 +32,8 @@ KINDS = declare(
         "renamed",
         "✏️",
         legacy="instance_display_name_changed",
-        sentence="{subject} is now called {NewDisplayName}[ (was {OldDisplayName})].",
+        # By its old name: once renamed, `{subject}` would already be the new one.
+        sentence="[**{OldDisplayName}**|**{InstanceName}**] is now called **{NewDisplayName}**.",
     ),
     entry(
         "file.written",
