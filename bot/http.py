@@ -1,11 +1,14 @@
-"""The bot's HTTP server (aiohttp, which discord.py brings): health, metrics and, later, the KGSM webhook.
+"""The bot's HTTP server (aiohttp, which discord.py brings): health, metrics and the KGSM webhook.
 
 Off unless `BOT_HTTP_PORT` is set. `/healthz` answers 200 only when the event source listens and the store
-accepts writes, so a container orchestrator restarts a bot that went deaf or lost its disk.
+accepts writes, so a container orchestrator restarts a bot that went deaf or lost its disk. aiohttp's
+application serves the routes; the listening socket is the bot's own, so that every connection is under
+`bot.http_guard` (a deadline for the whole request, a cap on open connections, one request each).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections import Counter
@@ -16,6 +19,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot import metrics
+from bot.http_guard import ConnectionGuard
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -30,10 +34,12 @@ class HttpServer:
         self._bot = bot
         self._host = host
         self._port = port
-        self.app = web.Application()
+        self.guard = ConnectionGuard(bot.stats)
+        self.app = web.Application(middlewares=[self.guard.middleware])
         self.app.router.add_get("/healthz", self.healthz)
         self.app.router.add_get("/metrics", self.metrics)
         self._runner: web.AppRunner | None = None
+        self._listener: asyncio.Server | None = None
 
     def add_post(self, path: str, handler: Handler) -> None:
         self.app.router.add_post(path, handler)
@@ -41,14 +47,21 @@ class HttpServer:
     async def start(self) -> None:
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
+        server = self._runner.server
+        assert server is not None
+        loop = asyncio.get_running_loop()
+        self._listener = await loop.create_server(self.guard.protocol_factory(server), self._host, self._port)
         log.info("HTTP server on http://%s:%d (/healthz, /metrics)", self._host, self._port)
 
     async def stop(self) -> None:
+        listener, self._listener = self._listener, None
+        if listener is not None:
+            listener.close()  # no new connections; the runner closes the open ones
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
+        if listener is not None:
+            await listener.wait_closed()
 
     def _gateway_state(self) -> str:
         bot = self._bot

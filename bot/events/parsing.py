@@ -44,6 +44,7 @@ class RefusalReason(StrEnum):
     TIMEOUT = "timeout"
     BAD_SIGNATURE = "bad_signature"
     STALE = "stale"
+    BUSY = "busy"
 
 
 class EventRefused(ValueError):
