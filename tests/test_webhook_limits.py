@@ -1,6 +1,6 @@
 """The HTTP server's limits over real sockets, written byte by byte with asyncio streams: a request that trickles
-in is cut off at the deadline, and a crowd of slow clients neither keeps a webhook out nor uses up file
-descriptors."""
+in or whose body never comes is cut off at the deadline, a body in two TCP pieces is read whole, and a crowd of
+slow clients neither keeps a webhook out nor uses up file descriptors."""
 
 from __future__ import annotations
 
@@ -120,6 +120,67 @@ async def test_headers_trickling_in_are_cut_off_at_the_deadline_and_the_next_req
     (message,) = await fake.wait_for_messages(DEFAULT_CHANNEL)
     assert "valheim" in message["embeds"][0]["title"]
     assert errors_logged(caplog) == []
+
+
+async def test_a_declared_body_that_never_comes_is_cut_off_at_the_deadline(
+    fake: FakeDiscord, start_bot: StartBot, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(http_guard, "DEADLINE", 1.0)
+    live, port = await start(start_bot)
+    body = json.dumps(event()).encode()
+    reader, writer = await connect(port)
+    writer.write(request_head(body) + body[:10])  # the headers promise the whole body; a tenth of it comes
+    await writer.drain()
+    try:
+        assert await until_cut_off(reader) == b""
+    finally:
+        await close(writer)
+    assert live.bot.stats.refused == {"timeout": 1}
+    assert live.bot.stats.accepted == 0
+    assert await live.bot.store.count_events() == 0
+    assert await healthz(port) == 200
+    assert errors_logged(caplog) == []
+
+
+async def test_a_signed_body_in_two_pieces_apart_is_read_whole_and_posted_once(
+    fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    live, port = await start(start_bot)
+    body = json.dumps(event("satisfactory")).encode()
+    half = len(body) // 2
+    reader, writer = await connect(port)
+    try:
+        writer.write(request_head(body) + body[:half])
+        await writer.drain()
+        await asyncio.sleep(0.3)  # the second TCP piece comes later, as over a slow link
+        writer.write(body[half:])
+        await writer.drain()
+        assert await response_of(reader) == (200, {"status": "stored"})
+    finally:
+        await close(writer)
+    (message,) = await fake.wait_for_messages(DEFAULT_CHANNEL)
+    assert "satisfactory" in message["embeds"][0]["title"]
+    await asyncio.wait_for(live.bot.delivery.drain(), 5)
+    assert len(fake.posts(DEFAULT_CHANNEL)) == 1
+    assert live.bot.stats.refused == {}
+
+
+async def test_a_body_over_the_limit_is_413_whatever_it_declares(fake: FakeDiscord, start_bot: StartBot) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET, KGSM_MAX_PAYLOAD_BYTES="1024")
+    body = json.dumps({**event(), "Data": {"InstanceName": "x", "Blob": "y" * 3000}}).encode()
+    reader, writer = await connect(port)
+    try:  # chunked: no length to refuse it by, so the bot counts what comes and stops past the limit
+        head = request_head(body).replace(f"Content-Length: {len(body)}".encode(), b"Transfer-Encoding: chunked")
+        pieces = [body[start : start + 500] for start in range(0, len(body), 500)]
+        writer.write(head + b"".join(b"%x\r\n%s\r\n" % (len(piece), piece) for piece in pieces))
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        status, answer = await response_of(reader)
+    finally:
+        await close(writer)
+    assert (status, answer["error"]) == (413, "too_large")
+    assert live.bot.stats.refused == {"too_large": 1}
 
 
 def server_side_sockets(port: int) -> int:

@@ -3,9 +3,10 @@
 KGSM POSTs the event's JSON with `X-KGSM-Timestamp` (Unix seconds) and, with a secret configured,
 `X-KGSM-Signature: sha256=<HMAC-SHA256 of the raw body>`: base64 from KGSM 2.2.0 (2025-07-06) to 2025-12-07,
 hex after. Both are accepted and compared as raw digests in constant time. The endpoint exists only with
-`KGSM_WEBHOOK_SECRET` set: an unsigned endpoint would let anyone post to the Discord channels. A request
-is answered 2xx only once its event is stored, so KGSM's retries cover a bot that was down; a retried event
-is recognised by its id and posted once.
+`KGSM_WEBHOOK_SECRET` set: an unsigned endpoint would let anyone post to the Discord channels. The body is
+read whole (at most `KGSM_MAX_PAYLOAD_BYTES`, else 413), however it is split; the HTTP server's deadline
+(`bot.http_guard`) cuts off one that does not come. A request is answered 2xx only once its event is
+stored, so KGSM's retries cover a bot that was down; a retried event is recognised by its id and posted once.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import string
 import time
 
 from aiohttp import web
+from aiohttp.web_protocol import RequestPayloadError
 
 from bot.events import RefusalReason
 from bot.intake import Intake
@@ -56,6 +58,10 @@ def signature_digest(header: str) -> bytes | None:
     return digest
 
 
+class _Cut(Exception):
+    """The client went away (or was cut off by the deadline) before its body arrived."""
+
+
 class WebhookSource:
     def __init__(self, intake: Intake, secret: str, max_body_bytes: int) -> None:
         self._intake = intake
@@ -66,12 +72,31 @@ class WebhookSource:
         self._intake.refuse(reason, detail, source=SOURCE, peer=peer)
         return web.json_response({"error": reason.value, "detail": detail}, status=status)
 
+    async def _read_body(self, request: web.Request) -> bytes | None:
+        """The whole body, or None when it is larger than allowed (never more than one byte over is kept)."""
+        declared = request.content_length
+        if declared is not None and declared > self._max_body:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            while chunk := await request.content.read(self._max_body + 1 - size):
+                chunks.append(chunk)
+                size += len(chunk)
+                if size > self._max_body:
+                    return None
+        except (ConnectionError, RequestPayloadError) as exc:
+            raise _Cut(str(exc)) from exc
+        return b"".join(chunks)
+
     async def handle(self, request: web.Request) -> web.Response:
         peer = request.remote or "unknown"
-        if request.content_length is not None and request.content_length > self._max_body:
-            return self._refuse(413, RefusalReason.TOO_LARGE, f"body over {self._max_body} bytes", peer)
-        body = await request.content.read(self._max_body + 1)
-        if len(body) > self._max_body:
+        try:
+            body = await self._read_body(request)
+        except _Cut as cut:
+            log.debug("webhook request from %s ended before its body: %s", peer, cut)
+            return web.json_response({"error": "incomplete", "detail": "the body did not arrive"}, status=400)
+        if body is None:
             return self._refuse(413, RefusalReason.TOO_LARGE, f"body over {self._max_body} bytes", peer)
 
         given = signature_digest(request.headers.get("X-KGSM-Signature", ""))
