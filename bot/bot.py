@@ -120,7 +120,12 @@ class KGSMBot(commands.Bot):
         http = settings.http
         self.web = HttpServer(self, http.host, http.port) if http.port is not None else None
         if self.web is not None and http.webhook_secret:
-            webhook = WebhookSource(self.intake, http.webhook_secret, settings.socket.max_payload_bytes)
+            webhook = WebhookSource(
+                self.intake,
+                http.webhook_secret,
+                settings.socket.max_payload_bytes,
+                store_problem=lambda: self.store.problem,
+            )
             self.web.add_post(WEBHOOK_PATH, webhook.handle)
         self.journals = Journals(
             settings.journal,

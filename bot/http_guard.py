@@ -81,11 +81,6 @@ class GuardedConnection(asyncio.Protocol):
         self.peer = "unknown"
         self.answered = False  # a handler has answered: cutting it off now is no refusal of its own
 
-    @property
-    def arriving(self) -> bool:
-        """Whether the request is still on its way (the deadline runs)."""
-        return self._timer is not None
-
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)
         self.accepted = transport
@@ -131,12 +126,14 @@ class GuardedConnection(asyncio.Protocol):
 
     def cut(self, reason: RefusalReason, detail: str) -> None:
         """Close the connection now; a refusal unless a handler has already answered it."""
-        if self._transport is None:
-            return
+        transport, self._transport = self._transport, None
+        if transport is None:
+            return  # cut off already
         if not self.answered:
             self._guard.refused(reason, detail, self.peer)
         self._stop_timer()
-        self._transport.abort()  # at once: nothing of this request is worth waiting to flush
+        self._guard.forget(self)  # its place is free now; the socket closes on the next turn of the loop
+        transport.abort()  # at once: nothing of this request is worth waiting to flush
 
     def _expire(self) -> None:
         self._timer = None
@@ -177,7 +174,6 @@ class ConnectionGuard:
                 return False
             oldest = next(iter(self._arriving))
             oldest.cut(RefusalReason.BUSY, f"cut off to make room: {MAX_CONNECTIONS} connections open")
-            self.forget(oldest)  # its socket closes on the next turn of the loop; its place is free now
         assert connection.accepted is not None
         self._open[connection.accepted] = connection
         self._arriving[connection] = None

@@ -41,9 +41,10 @@ class Intake:
         except EventRefused as refusal:
             self.refuse(refusal.reason, refusal.detail, source=source, peer=peer)
             return None
-        return await self._accept(event, peer)
+        return await self.accept(event, peer)
 
-    async def _accept(self, event: Event, peer: object) -> asyncio.Future[bool] | None:
+    async def accept(self, event: Event, peer: object) -> asyncio.Future[bool] | None:
+        """Hand on an event a source has decoded (and checked) itself; returns the sink's stored-future."""
         self.stats.count_accepted(event.producer_version)
         log.debug("accepted %s for %s from %s", event.type, event.subject, peer)
         return await self._sink(event)
@@ -68,7 +69,7 @@ class Intake:
         except EventRefused as refusal:
             self.refuse(refusal.reason, refusal.detail, source=source, peer=peer)
             return
-        await self._accept(event, peer)
+        await self.accept(event, peer)
 
     def refuse(self, reason: RefusalReason, detail: str, *, source: str, peer: object) -> None:
         self.stats.count_refused(reason)

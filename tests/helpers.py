@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
+import sqlite3
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -106,3 +108,16 @@ async def start_bot_process(
             break
         await asyncio.sleep(0.05)
     raise AssertionError(f"the bot did not create {socket_path}")
+
+
+@contextlib.asynccontextmanager
+async def database_held(path: Path) -> AsyncIterator[None]:
+    """Another program holds the database (`BEGIN EXCLUSIVE`): every write of the bot fails after its busy
+    timeout until the block ends. Taken in a thread, so a transaction of the bot's under way can finish."""
+    other = sqlite3.connect(path, timeout=10, isolation_level=None, check_same_thread=False)
+    try:
+        await asyncio.to_thread(other.execute, "BEGIN EXCLUSIVE")
+        yield
+    finally:
+        await asyncio.to_thread(other.execute, "ROLLBACK")
+        other.close()

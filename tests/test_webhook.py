@@ -9,14 +9,17 @@ import hashlib
 import hmac
 import json
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+import pytest
 
+from bot.sources import webhook
 from tests.conftest import CHANNEL_A, CHANNEL_B, DEFAULT_CHANNEL, StartBot
 from tests.fakes.discord_server import FakeDiscord
-from tests.helpers import free_port
+from tests.helpers import database_held, free_port
 
 SECRET = "correct-horse-battery-staple-42"
 KGSM_POST = r"""
@@ -46,12 +49,18 @@ wget -q -O - --server-response --timeout 10 \
 """
 
 
+def kgsm_time(moment: datetime) -> str:
+    """A timestamp as KGSM writes it: UTC, milliseconds, `Z`."""
+    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def event(instance: str = "factorio", host: str = "gamehost", n: int = 1) -> dict[str, Any]:
+    """A KGSM 3 event emitted just now (`n` seconds ago: events of different `n` differ)."""
     return {
         "V": 1,
         "EventType": "instance_started",
         "Data": {"InstanceName": instance},
-        "Timestamp": f"2026-08-14T12:00:{n:02d}.000Z",
+        "Timestamp": kgsm_time(datetime.now(UTC) - timedelta(seconds=n)),
         "Hostname": host,
         "ProducerVersion": "3.1.0",
     }
@@ -63,19 +72,20 @@ async def kgsm_post(
     short_dir: Path,
     *,
     secret: str = SECRET,
-    stamp: float | None = None,
+    stamp: float | str | None = None,
     script: str = KGSM_POST,
     signature: str | None = None,
 ) -> str:
     """POST exactly as KGSM does; returns wget's output (server response headers and body).
 
-    `script` is the KGSM version's way of posting; `signature` replaces what follows `sha256=`."""
+    `script` is the KGSM version's way of posting; `signature` replaces what follows `sha256=`; a `stamp` given
+    as text is sent as it is."""
     body_file = short_dir / f"body-{time.monotonic_ns()}.json"
     body_file.write_bytes(body)
     env = {
         "SECRET": secret,
         "BODY": str(body_file),
-        "STAMP": str(int(stamp if stamp is not None else time.time())),
+        "STAMP": stamp if isinstance(stamp, str) else str(int(stamp if stamp is not None else time.time())),
         "URL": f"http://127.0.0.1:{port}/kgsm/webhook",
         "PATH": "/usr/bin:/bin",
     }
@@ -241,3 +251,107 @@ async def test_a_signature_that_is_not_32_bytes_of_hex_or_base64_is_refused(
     assert live.bot.stats.refused == {"bad_signature": len(WRONG_SHAPES)}
     assert await live.bot.store.count_events() == 0
     assert fake.posts() == []
+
+
+# ------------------------------------------------------------------------ timestamps, replays, the store's 503
+
+
+async def aiohttp_post(port: int, body: bytes) -> tuple[int, dict[str, Any]]:
+    """POST `body`, signed and stamped now, with aiohttp; returns the status and the JSON answer."""
+    headers = {"X-KGSM-Signature": f"sha256={digest(body).hex()}", "X-KGSM-Timestamp": str(int(time.time()))}
+    url = f"http://127.0.0.1:{port}/kgsm/webhook"
+    async with aiohttp.ClientSession() as session, session.post(url, data=body, headers=headers) as response:
+        return response.status, await response.json()
+
+
+async def test_a_timestamp_header_that_is_not_recent_whole_seconds_is_a_400(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path
+) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET)
+    body = json.dumps(event()).encode()
+    now = int(time.time())
+    for stamp in ("nan", "1e9", "-5", "", f"{now}.5", "inf", str(now - 3600), str(now + 3600)):
+        answer = await kgsm_post(port, body, short_dir, stamp=stamp)
+        assert "400 Bad Request" in answer, stamp
+    assert live.bot.stats.refused == {"bad_timestamp": 6, "stale": 2}
+    assert '"stored"' in await kgsm_post(port, body, short_dir, stamp=str(now))
+    assert live.bot.stats.refused_total == 8
+
+
+async def test_a_body_whose_own_timestamp_is_a_year_old_is_stale_under_a_fresh_header(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path
+) -> None:
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET)
+    old = {**event(), "Timestamp": kgsm_time(datetime.now(UTC) - timedelta(days=365))}
+    answer = await kgsm_post(port, json.dumps(old).encode(), short_dir)
+    assert "400 Bad Request" in answer
+    ahead = {**event(), "Timestamp": kgsm_time(datetime.now(UTC) + timedelta(hours=1))}
+    assert "400 Bad Request" in await kgsm_post(port, json.dumps(ahead).encode(), short_dir)
+    seed_style = {"EventType": "instance_started", "Data": {"Instance": "x", "Timestamp": "2024-11-02T10:00:00Z"}}
+    assert "400 Bad Request" in await kgsm_post(port, json.dumps(seed_style).encode(), short_dir)  # time in Data
+    assert live.bot.stats.refused == {"stale": 3}
+    assert await live.bot.store.count_events() == 0
+    assert fake.posts() == []
+
+
+async def test_a_body_without_id_or_timestamp_replayed_three_times_is_posted_once(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path
+) -> None:
+    port = free_port()
+    live = await start_bot(
+        BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET, KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL)
+    )
+    body = json.dumps({"EventType": "instance_started", "Data": {"InstanceName": "terraria"}}).encode()
+    answers = [await kgsm_post(port, body, short_dir) for _ in range(4)]
+    assert all("200 OK" in answer for answer in answers)
+    assert ['"stored"' in answer for answer in answers] == [True, False, False, False]
+    assert all('"duplicate"' in answer for answer in answers[1:])
+    await fake.wait_for_messages(DEFAULT_CHANNEL)
+    await asyncio.wait_for(live.bot.recorder.flush(), 5)
+    await asyncio.wait_for(live.bot.delivery.drain(), 5)
+    assert len(fake.posts(DEFAULT_CHANNEL)) == 1
+    assert await live.bot.store.count_events() == 1
+    # Another event of the same server, a real second start: a different body, posted.
+    again = json.dumps({"EventType": "instance_started", "Data": {"InstanceName": "terraria", "Note": "2"}}).encode()
+    assert '"stored"' in await kgsm_post(port, again, short_dir)
+    await fake.wait_for_messages(DEFAULT_CHANNEL, 2)
+
+
+async def test_while_the_database_is_locked_the_answer_is_503_and_the_retry_is_posted_once(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhook, "STORE_DEADLINE", 1.0)
+    port = free_port()
+    live = await start_bot(
+        BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET, KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL)
+    )
+    bodies = [
+        json.dumps({"EventType": "instance_stopped", "Data": {"InstanceName": "rust"}}).encode(),  # no Id, no time
+        json.dumps({**event("ark"), "V": 2, "Id": "01a094e5-2c01-7d79-9cf4-a94adb089847"}).encode(),
+    ]
+    async with database_held(live.bot.store.path):  # every write of the bot fails meanwhile
+        for body in bodies:
+            answer = await kgsm_post(port, body, short_dir)
+            assert "503 Service Unavailable" in answer
+        assert "503 Service Unavailable" in await kgsm_post(port, bodies[0], short_dir)  # KGSM's first retry
+        await fake.wait_for(lambda: live.bot.store.problem, timeout=15)  # the store has tried and failed
+        status, answer = await aiohttp_post(port, bodies[1])
+        assert (status, answer["error"]) == (503, "not_stored")
+        assert "database is locked" in answer["detail"]
+
+    async def kgsm_retries(body: bytes) -> str:
+        while "200 OK" not in (answer := await kgsm_post(port, body, short_dir)):
+            assert "503" in answer
+            await asyncio.sleep(0.2)
+        return answer
+
+    for body in bodies:
+        assert '"duplicate"' in await asyncio.wait_for(kgsm_retries(body), 30)
+    await fake.wait_for_messages(DEFAULT_CHANNEL, 2, timeout=10)
+    await asyncio.wait_for(live.bot.recorder.flush(), 5)
+    await asyncio.wait_for(live.bot.delivery.drain(), 5)
+    assert len(fake.posts(DEFAULT_CHANNEL)) == 2
+    assert await live.bot.store.count_events() == 2
+    assert live.bot.stats.refused == {}

@@ -11,7 +11,6 @@ import hmac
 import json
 import logging
 import os
-import sqlite3
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import pytest
 from bot import http_guard
 from tests.conftest import DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.fakes.discord_server import FakeDiscord
-from tests.helpers import free_port
+from tests.helpers import database_held, free_port
 from tests.test_webhook import SECRET, event, kgsm_post
 
 Reader = asyncio.StreamReader
@@ -246,10 +245,8 @@ async def test_when_every_place_is_being_answered_a_new_connection_gets_503_at_o
     live, port = await start(start_bot)
     assert live.bot.web is not None
     guard = live.bot.web.guard
-    other = sqlite3.connect(live.bot.store.path, timeout=0)
-    other.execute("BEGIN EXCLUSIVE")  # /healthz's test write waits for the database: its answer is held back
     held: list[tuple[Reader, Writer]] = []
-    try:
+    async with database_held(live.bot.store.path):  # /healthz's test write waits for it: answers are held back
         for _ in range(2):
             held.append(await connect(port))
             held[-1][1].write(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
@@ -258,11 +255,9 @@ async def test_when_every_place_is_being_answered_a_new_connection_gets_503_at_o
         refused = await until_cut_off(reader, timeout=5)
         await close(writer)
         assert refused.startswith(b"HTTP/1.1 503 Service Unavailable")
+        assert b"too many connections" in refused
         assert live.bot.stats.refused == {"busy": 1}
-    finally:
-        other.rollback()
-        other.close()
     for reader, writer in held:
-        assert (await until_cut_off(reader)).startswith(b"HTTP/1.1 ")  # answered once the database is free
+        assert (await until_cut_off(reader)).startswith(b"HTTP/1.1 ")  # answered in the end, and closed
         await close(writer)
     assert await healthz(port) == 200

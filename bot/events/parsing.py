@@ -43,6 +43,7 @@ class RefusalReason(StrEnum):
     TOO_LARGE = "too_large"
     TIMEOUT = "timeout"
     BAD_SIGNATURE = "bad_signature"
+    BAD_TIMESTAMP = "bad_timestamp"
     STALE = "stale"
     BUSY = "busy"
 
