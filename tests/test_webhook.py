@@ -355,3 +355,27 @@ async def test_while_the_database_is_locked_the_answer_is_503_and_the_retry_is_p
     assert len(fake.posts(DEFAULT_CHANNEL)) == 2
     assert await live.bot.store.count_events() == 2
     assert live.bot.stats.refused == {}
+
+
+async def test_the_replay_memory_forgets_after_the_window_and_beyond_its_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(webhook, "MAX_CLOCK_SKEW", 0.2)
+    monkeypatch.setattr(webhook, "MAX_REMEMBERED", 3)
+    memory = webhook.ReplayMemory()
+    loop = asyncio.get_running_loop()
+    futures = [loop.create_future() for _ in range(5)]
+    for n, future in enumerate(futures):
+        memory.remember(bytes([n]), future)
+    assert len(memory) == 5  # none is stored yet: all are kept, however long the database takes
+    for future in futures:
+        future.set_result(True)
+    await asyncio.sleep(0)  # the done-callbacks run
+    assert len(memory) == 3
+    assert memory.get(bytes([0])) is None
+    assert memory.get(bytes([4])) is futures[4]
+    await asyncio.sleep(0.3)
+    assert memory.get(bytes([4])) is None
+    assert len(memory) == 0
+    cancelled = loop.create_future()
+    memory.remember(b"x", cancelled)
+    cancelled.cancel()
+    assert memory.get(b"x") is None  # a body that was never queued may be sent again

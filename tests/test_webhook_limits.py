@@ -204,7 +204,11 @@ SLOW_CLIENTS = 1000
 
 
 async def test_a_thousand_slow_clients_neither_keep_a_webhook_out_nor_use_up_descriptors(
-    fake: FakeDiscord, start_bot: StartBot, short_dir: Path, monkeypatch: pytest.MonkeyPatch
+    fake: FakeDiscord,
+    start_bot: StartBot,
+    short_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     monkeypatch.setattr(http_guard, "DEADLINE", 120.0)  # they stay for the whole test unless pushed out
     live, port = await start(start_bot)
@@ -235,6 +239,8 @@ async def test_a_thousand_slow_clients_neither_keep_a_webhook_out_nor_use_up_des
         for writer in clients:
             writer.close()
     assert set(live.bot.stats.refused) == {"busy"}
+    said = [record for record in caplog.records if record.name == http_guard.log.name]
+    assert len(said) == 1  # some 940 refusals, one line (the next would come after a minute)
     await fake.wait_for(lambda: web.guard.open_connections == 0, timeout=10)
 
 
