@@ -21,6 +21,13 @@ DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 MIB = 1024 * 1024
 
 
+class StartupError(Exception):
+    """Something a setting names cannot be used (a file, a port, a socket path); the message says what to fix.
+
+    The launcher prints it as one line and exits with status 2, however far start-up had come.
+    """
+
+
 class ConfigError(Exception):
     """Raised with one line per wrong setting."""
 

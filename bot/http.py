@@ -16,6 +16,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot import metrics
+from bot.config import StartupError
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -39,10 +40,17 @@ class HttpServer:
         self.app.router.add_post(path, handler)
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        # Requests still open at a stop get 2 s: the whole stop must fit in 10 s.
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self._host, self._port)
-        await site.start()
+        try:
+            await site.start()
+        except OSError as exc:
+            raise StartupError(
+                f"BOT_HTTP_PORT={self._port}: cannot listen on {self._host}:{self._port} ({exc.strerror or exc}); "
+                "choose another port or stop what uses it"
+            ) from exc
         log.info("HTTP server on http://%s:%d (/healthz, /metrics)", self._host, self._port)
 
     async def stop(self) -> None:

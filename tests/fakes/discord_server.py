@@ -378,8 +378,16 @@ def _field_error(code: str, message: str) -> JSON:
     return {"_errors": [{"code": code, "message": message}]}
 
 
+INJECTED_RETRY_AFTER = 0.05  # seconds a 429 injected with `fail_posts(429)` asks to wait
+
+
 def _server_error_reply(status: int) -> _Reply:
-    """A 5xx the way Discord's edge sends it: JSON from the API, HTML/text from Cloudflare/Envoy."""
+    """A 5xx the way Discord's edge sends it: JSON from the API, HTML/text from Cloudflare/Envoy; a 429 the way
+    Discord's rate limiter does (discord.py waits `retry_after` and retries, five times at most)."""
+    if status == 429:
+        body = {"message": "You are being rate limited.", "retry_after": INJECTED_RETRY_AFTER, "global": False}
+        headers = {"Retry-After": f"{INJECTED_RETRY_AFTER}", "X-RateLimit-Scope": "user"}
+        return _Reply(status=429, body=body, headers=headers)
     if status == 500:
         return _Reply(status=500, body={"message": "500: Internal Server Error", "code": 0})
     if status in (502, 504) or 520 <= status <= 527:
