@@ -41,6 +41,7 @@ from bot.render.text import safe
 from cogs.utils.checks import is_operator, require_operator
 from cogs.utils.choices import BadValue, best_choices
 from cogs.utils.reports import MESSAGE_LIMIT, block, report
+from cogs.utils.views import CommunityView
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -80,7 +81,7 @@ def actor(interaction: discord.Interaction[Any]) -> str:
     return f"discord:{interaction.user.name}"
 
 
-class ConfirmUninstall(discord.ui.View):
+class ConfirmUninstall(CommunityView):
     """Uninstall/Cancel buttons that only the member who asked can press, for `expiry` seconds."""
 
     expiry: ClassVar[float] = 60.0
@@ -91,7 +92,7 @@ class ConfirmUninstall(discord.ui.View):
         self.instance = instance
         self.prompt = prompt
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+    async def may_use(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id == self.prompt.user.id:
             return True
         log.warning(

@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.render.lines import event_line
 from bot.render.text import safe
 from cogs.utils.choices import event_choices, event_filter, instance_choices, known_instance
+from cogs.utils.views import CommunityView
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -63,7 +64,7 @@ async def _page(bot: KGSMBot, query: EventQuery, page: int) -> tuple[discord.Emb
     return embed, more
 
 
-class EventPages(discord.ui.View):
+class EventPages(CommunityView):
     """Newer/older buttons; only the member who asked may turn the pages."""
 
     def __init__(self, bot: KGSMBot, query: EventQuery, owner_id: int) -> None:
@@ -77,7 +78,7 @@ class EventPages(discord.ui.View):
         self.newer.disabled = self.page == 0
         self.older.disabled = not has_older
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+    async def may_use(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id == self.owner_id:
             return True
         await interaction.response.send_message("Run /events yourself to browse the history.", ephemeral=True)

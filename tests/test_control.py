@@ -119,7 +119,7 @@ async def test_a_member_who_is_no_operator_is_refused_and_nothing_runs(
     assert (await fake.wait_interaction_response(suggestions))["data"]["choices"] == []
     assert kgsm.calls() == []
 
-    control = [command for command in fake.commands() if command["name"] in EXPECTED["modern"]]
+    control = [command for command in fake.commands(fake.guild_id) if command["name"] in EXPECTED["modern"]]
     assert len(control) == 7
     assert all(int(command["default_member_permissions"]) == MANAGE_GUILD for command in control)
 

@@ -152,6 +152,7 @@ async def _bot_process(fake: FakeDiscord, short_dir: Path) -> asyncio.subprocess
         DISCORD_TOKEN=TOKEN,
         DISCORD_API_BASE=fake.api_base,
         DISCORD_GATEWAY_URL=fake.gateway_url,
+        DISCORD_GUILD_ID=str(fake.guild_id),
         KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL),
     )
     process = await start_bot_process(short_dir, env)
