@@ -41,6 +41,7 @@ from bot.stats import IntakeStats
 from bot.store import Store
 from bot.sync import sync_commands, sync_target
 from bot.tasks import Supervisor
+from cogs.utils.choices import BadValue
 
 log = logging.getLogger(__name__)
 
@@ -250,6 +251,9 @@ class KGSMBot(commands.Bot):
         """Checks and bad values answer the user privately; anything else is logged and apologised for."""
         if isinstance(error, app_commands.CheckFailure | app_commands.TransformerError):
             message = str(error)
+            if isinstance(error, BadValue | app_commands.TransformerError):
+                name = interaction.command.qualified_name if interaction.command else "?"
+                log.warning("refused /%s for %s (%s): %s", name, interaction.user, interaction.user.id, message[:300])
         else:
             log.error("/%s failed", interaction.command.name if interaction.command else "?", exc_info=error)
             message = "Something went wrong on the bot's side; the error is in its log."

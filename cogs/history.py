@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot.render.lines import event_line
 from bot.render.text import safe
 from cogs.utils.choices import event_choices, event_filter, instance_choices, known_instance
+from cogs.utils.options import Count, EventOrFamily, Public, SeenInstance
 from cogs.utils.views import CommunityView
 
 if TYPE_CHECKING:
@@ -113,10 +114,10 @@ class History(commands.Cog):
     async def events(
         self,
         interaction: discord.Interaction[Any],
-        instance: str | None = None,
-        event: str | None = None,
-        limit: app_commands.Range[int, 1, 25] = 10,
-        public: bool = False,
+        instance: SeenInstance | None = None,
+        event: EventOrFamily | None = None,
+        limit: app_commands.Transform[int, Count(1, 25, "limit")] = 10,
+        public: Public = False,
     ) -> None:
         family, event_type = event_filter(self.bot, event) if event else (None, None)
         name = known_instance(self.bot, instance) if instance else None
