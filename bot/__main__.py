@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import sys
+import threading
 import urllib.error
 import urllib.request
 
@@ -15,9 +17,7 @@ import discord
 
 from bot import emit
 from bot.bot import KGSMBot, point_discord_py_at
-from bot.config import ConfigError, Settings, load_settings
-from bot.sources.socket_server import SocketPathError
-from bot.store import StoreError
+from bot.config import ConfigError, Settings, StartupError, load_settings
 
 log = logging.getLogger("bot")
 
@@ -75,16 +75,25 @@ async def _run(settings: Settings) -> int:
         if runner.done():
             runner.result()
         return 0
-    except (SocketPathError, StoreError) as exc:
-        print(f"kgsm-bot: {exc}", file=sys.stderr)
-        return 2
+    except StartupError as exc:
+        return _refused(str(exc))
     except discord.LoginFailure:
-        print("kgsm-bot: Discord rejected DISCORD_TOKEN; copy the bot token again from the portal", file=sys.stderr)
-        return 2
+        return _refused("Discord rejected DISCORD_TOKEN; copy the bot token again from the portal")
+    except discord.PrivilegedIntentsRequired:
+        return _refused("Discord refused an intent the bot asked for; it needs no privileged intent (report this)")
+    except Exception as exc:
+        log.exception("kgsm-bot stopped on an unexpected error")
+        return _refused(f"stopped on an unexpected error ({type(exc).__name__}: {exc}); the traceback is above", 1)
     finally:
         with contextlib.suppress(Exception):
             # Everything undelivered stays in the outbox for the next start; never hang a shutdown.
             await asyncio.wait_for(bot.close(), SHUTDOWN_TIMEOUT)
+
+
+def _refused(reason: str, status: int = 2) -> int:
+    """The one line a start-up (or a run) that cannot go on ends with; the exit status says how."""
+    print(f"kgsm-bot: {reason}", file=sys.stderr, flush=True)
+    return status
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -100,7 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "health":
         return _health(settings)
     _setup_logging(settings.log_level)
-    return asyncio.run(_run(settings))
+    status = asyncio.run(_run(settings))
+    _leave_even_if_a_thread_hangs(status)
+    return status
+
+
+def _leave_even_if_a_thread_hangs(status: int) -> None:
+    """A database call still running in its thread (a stop that ran out of time) must not keep the process
+    alive: a stop ends within 10 s, and Restart=on-failure can only restart a process that ended."""
+    lingering = [t for t in threading.enumerate() if t is not threading.main_thread() and t.is_alive() and not t.daemon]
+    if lingering:
+        log.error("leaving with %d threads still busy: %s", len(lingering), ", ".join(t.name for t in lingering))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(status)
 
 
 if __name__ == "__main__":

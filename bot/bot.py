@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot import __version__
 from bot.board import StatusBoard
+from bot.community import Community, CommunityTree
 from bot.config import DiscordSettings, Settings, SocketSettings
 from bot.console import ConsolePoster
 from bot.delivery import Deliverer
@@ -38,8 +39,9 @@ from bot.sources.webhook import WebhookSource
 from bot.state import ComponentBook, StateBook
 from bot.stats import IntakeStats
 from bot.store import Store
-from bot.sync import sync_commands
+from bot.sync import sync_commands, sync_target
 from bot.tasks import Supervisor
+from cogs.utils.choices import BadValue
 
 log = logging.getLogger(__name__)
 
@@ -84,11 +86,13 @@ class KGSMBot(commands.Bot):
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
+            tree_cls=CommunityTree,
             **client_options,
         )
         self.settings = settings
         self.dry_run = settings.discord.dry_run
         self.started_at = datetime.now(UTC)
+        self.community = Community(settings.discord.guild_ids, self.started_at)
         self.stats = IntakeStats()
         self.supervisor = Supervisor()
         self.router = Router(settings.routing)
@@ -140,7 +144,28 @@ class KGSMBot(commands.Bot):
     async def setup_hook(self) -> None:
         await self.start_services()
         assert self.application_id is not None
-        await sync_commands(self.tree, self.store, self.settings.discord.guild_id, self.application_id)
+        await sync_commands(self.tree, self.store, self.community.guild_ids, self.application_id)
+
+    # ------------------------------------------------------------------ the servers it is in (bot.community)
+
+    async def on_ready(self) -> None:
+        if not self.community.ready:
+            self.community.ready = True
+            for guild in self.guilds:
+                self.community.report_stranger(guild)
+            self.community.report_missing(self.guilds)
+
+    async def on_guild_available(self, guild: discord.Guild) -> None:
+        self.community.report_stranger(guild)
+
+    async def on_guild_join(self, guild: discord.Guild) -> None:
+        """A server added the bot: one it serves gets its commands now; any other is left."""
+        if not self.community.serves(guild.id):
+            await self.community.stranger_joined(guild)
+            return
+        log.info("joined the server %r (%s), which DISCORD_GUILD_ID lists", guild.name, guild.id)
+        if self.application_id is not None:
+            await sync_target(self.tree, self.store, guild.id, self.application_id)
 
     async def start_services(self) -> None:
         """Open the store, load the cogs and start taking events (from `setup_hook`, or directly in dry-run).
@@ -231,6 +256,9 @@ class KGSMBot(commands.Bot):
         """Checks and bad values answer the user privately; anything else is logged and apologised for."""
         if isinstance(error, app_commands.CheckFailure | app_commands.TransformerError):
             message = str(error)
+            if isinstance(error, BadValue | app_commands.TransformerError):
+                name = interaction.command.qualified_name if interaction.command else "?"
+                log.warning("refused /%s for %s (%s): %s", name, interaction.user, interaction.user.id, message[:300])
         else:
             log.error("/%s failed", interaction.command.name if interaction.command else "?", exc_info=error)
             message = "Something went wrong on the bot's side; the error is in its log."

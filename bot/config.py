@@ -21,6 +21,13 @@ DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 MIB = 1024 * 1024
 
 
+class StartupError(Exception):
+    """Something a setting names cannot be used (a file, a port, a socket path); the message says what to fix.
+
+    The launcher prints it as one line and exits with status 2, however far start-up had come.
+    """
+
+
 class ConfigError(Exception):
     """Raised with one line per wrong setting."""
 
@@ -48,7 +55,8 @@ class DiscordSettings:
     token: str | None = field(default=None, repr=False)
     api_base: str = DEFAULT_API_BASE
     gateway_url: str = DEFAULT_GATEWAY_URL
-    guild_id: int | None = None
+    # The communities (Discord servers) the bot serves: commands are synced there, and only there answered.
+    guild_ids: tuple[int, ...] = ()
 
     @property
     def dry_run(self) -> bool:
@@ -210,8 +218,27 @@ def _discord_settings(read: _Reader) -> DiscordSettings:
     if token is not None and (len(token) < 50 or any(c.isspace() for c in token)):
         # Never echo the token itself, not even in an error.
         read.problems.append("DISCORD_TOKEN does not look like a bot token (copy it again from the portal)")
-    guild_id = read.snowflake("DISCORD_GUILD_ID", read.text("DISCORD_GUILD_ID"), "server")
-    return DiscordSettings(token=token, api_base=api_base, gateway_url=gateway, guild_id=guild_id)
+    return DiscordSettings(token=token, api_base=api_base, gateway_url=gateway, guild_ids=_guild_ids(read, token))
+
+
+def _guild_ids(read: _Reader, token: str | None) -> tuple[int, ...]:
+    """`DISCORD_GUILD_ID`: one server id or several, comma-separated; required with a token.
+
+    Without it a bot answers in every server anyone adds it to, and whoever adds it has Manage Server there.
+    """
+    raw = read.text("DISCORD_GUILD_ID") or ""
+    entries = [entry.strip() for entry in raw.split(",") if entry.strip()]
+    ids: list[int] = []
+    for entry in entries:
+        guild_id = read.snowflake("DISCORD_GUILD_ID", entry, "server")
+        if guild_id is not None and guild_id not in ids:
+            ids.append(guild_id)
+    if token is not None and not entries:
+        read.problems.append(
+            "DISCORD_GUILD_ID is required with DISCORD_TOKEN: your Discord server's id (several: comma-separated); "
+            "the bot answers only there"
+        )
+    return tuple(ids)
 
 
 def _store_settings(read: _Reader) -> StoreSettings:

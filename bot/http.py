@@ -19,6 +19,7 @@ from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot import metrics
+from bot.config import StartupError
 from bot.http_guard import ConnectionGuard
 
 if TYPE_CHECKING:
@@ -45,12 +46,19 @@ class HttpServer:
         self.app.router.add_post(path, handler)
 
     async def start(self) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None)
+        # Requests still open at a stop get 2 s: the whole stop must fit in 10 s.
+        self._runner = web.AppRunner(self.app, access_log=None, shutdown_timeout=2.0)
         await self._runner.setup()
         server = self._runner.server
         assert server is not None
         loop = asyncio.get_running_loop()
-        self._listener = await loop.create_server(self.guard.protocol_factory(server), self._host, self._port)
+        try:
+            self._listener = await loop.create_server(self.guard.protocol_factory(server), self._host, self._port)
+        except OSError as exc:
+            raise StartupError(
+                f"BOT_HTTP_PORT={self._port}: cannot listen on {self._host}:{self._port} ({exc.strerror or exc}); "
+                "choose another port or stop what uses it"
+            ) from exc
         log.info("HTTP server on http://%s:%d (/healthz, /metrics)", self._host, self._port)
 
     async def stop(self) -> None:

@@ -94,8 +94,10 @@ class BadName(ValueError):
 def check_name(raw: str, what: str = "instance") -> str:
     name = raw.strip()
     if not NAME.match(name):
+        article = "An" if what[:1] in ("a", "e", "i", "o", "u") else "A"
         raise BadName(
-            f"A {what} name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter or digit."
+            f"{article} {what} name is 1 to 64 letters, digits, dots, dashes or underscores, starting with a letter "
+            "or digit."
         )
     return name
 

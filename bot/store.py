@@ -26,6 +26,7 @@ from typing import Any
 import aiosqlite
 
 from bot import migrations
+from bot.config import StartupError
 from bot.events import Event, Outcome, Severity, kind_of
 from bot.events.parsing import freeze
 from bot.state import DATA_KEYS_READ
@@ -39,7 +40,7 @@ _EVENT_COLUMNS = (
 )
 
 
-class StoreError(Exception):
+class StoreError(StartupError):
     """The data directory or database cannot be used; the message says what to fix."""
 
 

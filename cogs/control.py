@@ -5,7 +5,8 @@ Loaded only when `KGSM_PATH` names kgsm.sh; `bot/kgsm_syntax.py` knows KGSM's re
 `bot/kgsm_cli.py` runs them. Every command:
 
 - needs an operator (Manage Server or a role in `KGSM_OPERATOR_ROLE_IDS`), checked by the bot on every call;
-- checks each name against a strict pattern before anything runs, then against what KGSM lists;
+- checks each option (names against a strict pattern, `lines` within its range: `cogs/utils/options.py`)
+  before anything runs, then each name against what KGSM lists;
 - holds its instance, so a second command for it is refused while the first runs (/logs only reads and is
   let through);
 - answers privately, after deferring so that long operations outlive Discord's 3 s limit. The public record
@@ -28,9 +29,6 @@ from discord.ext import commands
 from bot.kgsm_cli import Busy, KgsmCli, KgsmError, Outcome, Reservation, Reservations
 from bot.kgsm_syntax import (
     LOGS_FOLLOW_WINDOW,
-    BadName,
-    check_name,
-    check_version,
     install_args,
     instance_args,
     logs_args,
@@ -40,7 +38,9 @@ from bot.kgsm_syntax import (
 from bot.render.text import safe
 from cogs.utils.checks import is_operator, require_operator
 from cogs.utils.choices import BadValue, best_choices
+from cogs.utils.options import Blueprint, Count, Instance, Version
 from cogs.utils.reports import MESSAGE_LIMIT, block, report
+from cogs.utils.views import CommunityView
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -68,19 +68,11 @@ def matching(names: Iterable[str], name: str) -> str | None:
     return folded[0] if len(folded) == 1 else None
 
 
-def checked(raw: str, what: str = "instance") -> str:
-    try:
-        return check_name(raw, what)
-    except BadName as error:
-        log.warning("refused %r as %s name", raw[:100], what)
-        raise BadValue(str(error)) from None
-
-
 def actor(interaction: discord.Interaction[Any]) -> str:
     return f"discord:{interaction.user.name}"
 
 
-class ConfirmUninstall(discord.ui.View):
+class ConfirmUninstall(CommunityView):
     """Uninstall/Cancel buttons that only the member who asked can press, for `expiry` seconds."""
 
     expiry: ClassVar[float] = 60.0
@@ -91,7 +83,7 @@ class ConfirmUninstall(discord.ui.View):
         self.instance = instance
         self.prompt = prompt
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+    async def may_use(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id == self.prompt.user.id:
             return True
         log.warning(
@@ -182,8 +174,7 @@ class Control(commands.Cog):
         log.info("%s (%s) ran kgsm.sh %s: %s", interaction.user, interaction.user.id, " ".join(args), end)
         return outcome
 
-    async def _instance_action(self, interaction: discord.Interaction[Any], action: str, raw: str) -> None:
-        name = checked(raw)
+    async def _instance_action(self, interaction: discord.Interaction[Any], action: str, name: str) -> None:
         # The answer comes once the instance is free again, so a member who reads it may go on at once.
         async with self._answering(interaction):
             with self._reserve(interaction, name, action):
@@ -200,7 +191,7 @@ class Control(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @require_operator()
-    async def start(self, interaction: discord.Interaction[Any], instance: str) -> None:
+    async def start(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         await self._instance_action(interaction, "start", instance)
 
     @app_commands.command(name="stop", description="Stop a game server")
@@ -208,7 +199,7 @@ class Control(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @require_operator()
-    async def stop(self, interaction: discord.Interaction[Any], instance: str) -> None:
+    async def stop(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         await self._instance_action(interaction, "stop", instance)
 
     @app_commands.command(name="restart", description="Restart a game server")
@@ -216,7 +207,7 @@ class Control(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @require_operator()
-    async def restart(self, interaction: discord.Interaction[Any], instance: str) -> None:
+    async def restart(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         await self._instance_action(interaction, "restart", instance)
 
     @app_commands.command(name="backup", description="Back up a game server")
@@ -224,7 +215,7 @@ class Control(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @require_operator()
-    async def backup(self, interaction: discord.Interaction[Any], instance: str) -> None:
+    async def backup(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         await self._instance_action(interaction, "backup", instance)
 
     @app_commands.command(name="logs", description="The latest lines of a game server's log (only you see them)")
@@ -233,9 +224,12 @@ class Control(commands.Cog):
     @app_commands.guild_only()
     @require_operator()
     async def logs(
-        self, interaction: discord.Interaction[Any], instance: str, lines: app_commands.Range[int, 1, 1000] = 50
+        self,
+        interaction: discord.Interaction[Any],
+        instance: Instance,
+        lines: app_commands.Transform[int, Count(1, 1000, "lines")] = 50,
     ) -> None:
-        name = checked(instance)
+        name = instance
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._answering(interaction):
             found = await self._instance(name)
@@ -274,16 +268,11 @@ class Control(commands.Cog):
     async def install(
         self,
         interaction: discord.Interaction[Any],
-        blueprint: str,
-        name: str | None = None,
-        version: str | None = None,
+        blueprint: Blueprint,
+        name: Instance | None = None,
+        version: Version | None = None,
     ) -> None:
-        wanted = checked(blueprint, "blueprint")
-        new_name = checked(name) if name else None
-        try:
-            new_version = check_version(version) if version else None
-        except BadName as error:
-            raise BadValue(str(error)) from None
+        wanted, new_name, new_version = blueprint, name, version
         async with self._answering(interaction):
             with self._reserve(interaction, new_name or wanted, "install"):
                 await interaction.response.defer(ephemeral=True, thinking=True)
@@ -299,8 +288,8 @@ class Control(commands.Cog):
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.guild_only()
     @require_operator()
-    async def uninstall(self, interaction: discord.Interaction[Any], instance: str) -> None:
-        name = checked(instance)
+    async def uninstall(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
+        name = instance
         holder = self.reservations.holder(name)
         if holder is not None:
             raise InstanceBusy(busy_text(Busy(name, holder)))

@@ -13,6 +13,8 @@ from discord.ext import commands
 from bot.render.lines import event_line
 from bot.render.text import safe
 from cogs.utils.choices import event_choices, event_filter, instance_choices, known_instance
+from cogs.utils.options import Count, EventOrFamily, Public, SeenInstance
+from cogs.utils.views import CommunityView
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -63,7 +65,7 @@ async def _page(bot: KGSMBot, query: EventQuery, page: int) -> tuple[discord.Emb
     return embed, more
 
 
-class EventPages(discord.ui.View):
+class EventPages(CommunityView):
     """Newer/older buttons; only the member who asked may turn the pages."""
 
     def __init__(self, bot: KGSMBot, query: EventQuery, owner_id: int) -> None:
@@ -77,7 +79,7 @@ class EventPages(discord.ui.View):
         self.newer.disabled = self.page == 0
         self.older.disabled = not has_older
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
+    async def may_use(self, interaction: discord.Interaction[Any]) -> bool:
         if interaction.user.id == self.owner_id:
             return True
         await interaction.response.send_message("Run /events yourself to browse the history.", ephemeral=True)
@@ -112,10 +114,10 @@ class History(commands.Cog):
     async def events(
         self,
         interaction: discord.Interaction[Any],
-        instance: str | None = None,
-        event: str | None = None,
-        limit: app_commands.Range[int, 1, 25] = 10,
-        public: bool = False,
+        instance: SeenInstance | None = None,
+        event: EventOrFamily | None = None,
+        limit: app_commands.Transform[int, Count(1, 25, "limit")] = 10,
+        public: Public = False,
     ) -> None:
         family, event_type = event_filter(self.bot, event) if event else (None, None)
         name = known_instance(self.bot, instance) if instance else None

@@ -13,6 +13,7 @@ from discord.ext import commands
 from bot import __version__
 from bot.render.lines import relative
 from bot.render.text import safe, truncate
+from cogs.utils.options import Public
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -24,7 +25,7 @@ class Meta(commands.Cog):
 
     @app_commands.command(name="ping", description="Gateway latency and the health of the event source")
     @app_commands.describe(public="Show the answer to everyone")
-    async def ping(self, interaction: discord.Interaction[Any], public: bool = False) -> None:
+    async def ping(self, interaction: discord.Interaction[Any], public: Public = False) -> None:
         latency = self.bot.latency
         shown = f"{latency * 1000:.0f} ms" if math.isfinite(latency) else "unknown"
         source = self.bot.source
@@ -39,7 +40,7 @@ class Meta(commands.Cog):
 
     @app_commands.command(name="about", description="Version, uptime and what the bot has received")
     @app_commands.describe(public="Show the answer to everyone")
-    async def about(self, interaction: discord.Interaction[Any], public: bool = False) -> None:
+    async def about(self, interaction: discord.Interaction[Any], public: Public = False) -> None:
         stats = self.bot.stats
         uptime = datetime.now(UTC) - self.bot.started_at
         hours, rest = divmod(int(uptime.total_seconds()), 3600)

@@ -15,7 +15,8 @@ from discord.ext import commands
 
 from bot.render.text import safe, truncate
 from cogs.utils.checks import require_manage_guild
-from cogs.utils.choices import event_choices, event_filter, instance_choices, valid_instance_name
+from cogs.utils.choices import event_choices, event_filter, instance_choices
+from cogs.utils.options import Channel, EventOrFamily, Instance, Public
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -36,8 +37,8 @@ class Notify(commands.GroupCog, group_name="notify", group_description="Where KG
     @app_commands.command(name="bind", description="Post a server's events in a channel (as well)")
     @app_commands.describe(instance="The server", channel="The channel to post in")
     @require_manage_guild()
-    async def bind(self, interaction: discord.Interaction[Any], instance: str, channel: discord.TextChannel) -> None:
-        name = valid_instance_name(instance)
+    async def bind(self, interaction: discord.Interaction[Any], instance: Instance, channel: Channel) -> None:
+        name = instance
         rule = self.bot.router.bind(name, channel.id)
         await self.bot.store.set_channel_rules([(rule.instance, rule.channel_id, rule.enabled)])
         self._changed(interaction, f"bind {name} → {channel.id}")
@@ -49,9 +50,9 @@ class Notify(commands.GroupCog, group_name="notify", group_description="Where KG
     @app_commands.describe(instance="The server", channel="Only this channel (leave empty for all of them)")
     @require_manage_guild()
     async def unbind(
-        self, interaction: discord.Interaction[Any], instance: str, channel: discord.TextChannel | None = None
+        self, interaction: discord.Interaction[Any], instance: Instance, channel: Channel | None = None
     ) -> None:
-        name = valid_instance_name(instance)
+        name = instance
         rules = self.bot.router.unbind(name, channel.id if channel else None)
         await self.bot.store.set_channel_rules([(r.instance, r.channel_id, r.enabled) for r in rules])
         self._changed(interaction, f"unbind {name} from {[r.channel_id for r in rules]}")
@@ -66,7 +67,7 @@ class Notify(commands.GroupCog, group_name="notify", group_description="Where KG
     ) -> None:
         family, event_type = event_filter(self.bot, event_or_family)
         target = event_type or family or ""
-        name = valid_instance_name(instance) if instance else None
+        name = instance
         rule = self.bot.router.set_mute(target, name, muted)
         await self.bot.store.set_mute_rule(rule.target, rule.scope, rule.muted)
         verb = "muted" if muted else "unmuted"
@@ -78,7 +79,7 @@ class Notify(commands.GroupCog, group_name="notify", group_description="Where KG
     @app_commands.describe(event_or_family="An event type or a family", instance="Only for this server")
     @require_manage_guild()
     async def mute(
-        self, interaction: discord.Interaction[Any], event_or_family: str, instance: str | None = None
+        self, interaction: discord.Interaction[Any], event_or_family: EventOrFamily, instance: Instance | None = None
     ) -> None:
         await self._set_mute(interaction, event_or_family, instance, muted=True)
 
@@ -86,13 +87,13 @@ class Notify(commands.GroupCog, group_name="notify", group_description="Where KG
     @app_commands.describe(event_or_family="An event type or a family", instance="Only for this server")
     @require_manage_guild()
     async def unmute(
-        self, interaction: discord.Interaction[Any], event_or_family: str, instance: str | None = None
+        self, interaction: discord.Interaction[Any], event_or_family: EventOrFamily, instance: Instance | None = None
     ) -> None:
         await self._set_mute(interaction, event_or_family, instance, muted=False)
 
     @app_commands.command(name="show", description="Where each server's events go, and what is muted")
     @app_commands.describe(public="Show the answer to everyone")
-    async def show(self, interaction: discord.Interaction[Any], public: bool = False) -> None:
+    async def show(self, interaction: discord.Interaction[Any], public: Public = False) -> None:
         router = self.bot.router
         embed = discord.Embed(title="Notifications", colour=discord.Colour.blurple())
         bindings = [

@@ -13,6 +13,7 @@ from bot.render.lines import event_line, relative
 from bot.render.palette import state_colour
 from bot.render.text import safe
 from cogs.utils.choices import instance_choices, known_instance
+from cogs.utils.options import Public, SeenInstance
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -51,7 +52,7 @@ class Status(commands.Cog):
     @app_commands.command(name="status", description="What a server, or every server, is doing now")
     @app_commands.describe(instance="One server (leave empty for all)", public="Show the answer to everyone")
     async def status(
-        self, interaction: discord.Interaction[Any], instance: str | None = None, public: bool = False
+        self, interaction: discord.Interaction[Any], instance: SeenInstance | None = None, public: Public = False
     ) -> None:
         embed = (
             await self.one(known_instance(self.bot, instance)) if instance else render_overview(self.bot.states.all())

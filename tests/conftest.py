@@ -115,6 +115,7 @@ def bot_settings(fake: FakeDiscord, short_dir: Path, **env: str) -> Settings:
             "DISCORD_TOKEN": TOKEN,
             "DISCORD_API_BASE": fake.api_base,
             "DISCORD_GATEWAY_URL": fake.gateway_url,
+            "DISCORD_GUILD_ID": str(fake.guild_id),
             "KGSM_SOCKET_PATH": str(short_dir / "kgsm.sock"),
             "BOT_DATA_DIR": str(short_dir / "data"),
             "KGSM_HISTORY_DAYS": "36500",  # the fixtures are from 2024 to 2026: keep them

@@ -97,3 +97,47 @@ def test_the_launcher_prints_one_line_per_problem_and_exits_2(tmp_path: Path) ->
         "kgsm-bot: KGSM_SOCKET_ROLE='both' must be one of: server, client",
         "kgsm-bot: KGSM_READ_TIMEOUT='soon' is not a number",
     ]
+
+
+TOKEN = "x" * 72
+ID_A, ID_B = "123456789012345678", "223456789012345678"
+
+
+def test_guild_ids_are_one_id_or_a_list() -> None:
+    assert load_settings({"DISCORD_GUILD_ID": ID_A}, env_file=None).discord.guild_ids == (int(ID_A),)
+    listed = load_settings({"DISCORD_GUILD_ID": f" {ID_A}, {ID_B},,{ID_A}"}, env_file=None)
+    assert listed.discord.guild_ids == (int(ID_A), int(ID_B))
+
+
+def test_guild_ids_are_required_with_a_token_and_optional_in_dry_run() -> None:
+    assert load_settings({}, env_file=None).discord.guild_ids == ()
+    with pytest.raises(ConfigError) as error:
+        load_settings({"DISCORD_TOKEN": TOKEN}, env_file=None)
+    (problem,) = error.value.problems
+    assert problem.startswith("DISCORD_GUILD_ID is required with DISCORD_TOKEN")
+    assert load_settings({"DISCORD_TOKEN": TOKEN, "DISCORD_GUILD_ID": ID_A}, env_file=None).discord.guild_ids
+
+
+def test_each_bad_guild_id_is_named() -> None:
+    with pytest.raises(ConfigError) as error:
+        load_settings({"DISCORD_TOKEN": TOKEN, "DISCORD_GUILD_ID": f"{ID_A},my-server,12"}, env_file=None)
+    assert error.value.problems == [
+        "DISCORD_GUILD_ID: 'my-server' is not a Discord server id (17 to 20 digits)",
+        "DISCORD_GUILD_ID: '12' is not a Discord server id (17 to 20 digits)",
+    ]
+
+
+def test_the_launcher_refuses_a_token_without_guild_ids(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        env={"DISCORD_TOKEN": TOKEN, "PYTHONPATH": str(Path(__file__).parents[1])},
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("kgsm-bot: DISCORD_GUILD_ID is required with DISCORD_TOKEN")
+    assert TOKEN not in result.stderr

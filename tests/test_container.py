@@ -147,6 +147,7 @@ async def test_the_image_runs_the_bot_end_to_end(fake: FakeDiscord, container: s
         "DISCORD_TOKEN": TOKEN,
         "DISCORD_API_BASE": fake.api_base,
         "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DISCORD_GUILD_ID": str(fake.guild_id),
         "KGSM_DEFAULT_CHANNEL_ID": str(DEFAULT_CHANNEL),
         "BOT_HTTP_PORT": str(port),
     }

@@ -221,7 +221,7 @@ async def test_a_member_without_manage_server_is_refused_and_nothing_changes(
 
 async def test_notify_defaults_to_manage_server_in_discord(fake: FakeDiscord, start_bot: StartBot) -> None:
     await start_bot()
-    (notify,) = [command for command in fake.commands() if command["name"] == "notify"]
+    (notify,) = [command for command in fake.commands(fake.guild_id) if command["name"] == "notify"]
     assert int(notify["default_member_permissions"]) == MANAGE_GUILD
 
 
@@ -239,10 +239,10 @@ async def test_the_same_event_id_is_stored_and_posted_once(fake: FakeDiscord, st
 
 async def test_commands_are_not_synced_again_when_unchanged(fake: FakeDiscord, start_bot: StartBot) -> None:
     live = await start_bot()
-    assert fake.command_syncs == 1
+    assert fake.command_syncs == 2  # the server's commands, and the global list emptied once
     await live.stop()
     await start_bot()
-    assert fake.command_syncs == 1
+    assert fake.command_syncs == 2
 
 
 async def test_ping_and_about(fake: FakeDiscord, start_bot: StartBot) -> None:

@@ -152,6 +152,7 @@ async def _bot_process(fake: FakeDiscord, short_dir: Path) -> asyncio.subprocess
         DISCORD_TOKEN=TOKEN,
         DISCORD_API_BASE=fake.api_base,
         DISCORD_GATEWAY_URL=fake.gateway_url,
+        DISCORD_GUILD_ID=str(fake.guild_id),
         KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL),
     )
     process = await start_bot_process(short_dir, env)
@@ -228,6 +229,9 @@ async def test_the_status_board_message_id_survives_a_restart(fake: FakeDiscord,
     live = await start_bot(KGSM_STATUS_CHANNEL_ID=str(CHANNEL_C))
     await send(live, started("factorio"))
     await fake.wait_for(lambda: len(fake.messages(CHANNEL_C)) == 1, timeout=5)
+    board = live.bot.board
+    assert board is not None
+    await fake.wait_for(lambda: board.writes >= 1, timeout=5)  # its message id is saved, not only posted
     await live.stop()
     live = await start_bot(KGSM_STATUS_CHANNEL_ID=str(CHANNEL_C))
     await fake.wait_for(lambda: len(fake.patches(CHANNEL_C)) >= 1, timeout=5)

@@ -413,6 +413,57 @@ async def test_guild_sync_and_late_answer_is_refused(fake: FakeDiscord, run_bot:
     assert fake.interaction(interaction_id).callback is None
 
 
+async def test_values_discord_would_refuse_are_refused_unless_raw(fake: FakeDiscord, run_bot: RunBot) -> None:
+    bot = make_bot()
+    received: list[object] = []
+
+    @bot.tree.command(name="count", description="Takes a bounded number and a short text")
+    async def count(
+        interaction: discord.Interaction, n: app_commands.Range[int, 1, 9], word: app_commands.Range[str, 1, 5]
+    ) -> None:
+        received.append((n, word))
+        await interaction.response.send_message("ok")
+
+    await run_bot(bot)
+    await bot.tree.sync()
+    with pytest.raises(ValueError, match="outside 'n'"):
+        await fake.invoke_slash("count", {"n": 10, "word": "abc"})
+    with pytest.raises(ValueError, match=r"'word' takes 1\.\.5 characters"):
+        await fake.invoke_slash("count", {"n": 1, "word": "abcdef"})
+    raw = await fake.invoke_slash("count", {"n": -5, "word": "x" * 10_000}, raw_values=True)
+    await fake.wait_interaction_response(raw)
+    assert received == [(-5, "x" * 10_000)], "discord.py itself does not check a Range"
+    options = fake.interaction(raw).payload["data"]["options"]
+    assert options[0] == {"name": "n", "type": 4, "value": -5}
+
+
+async def test_a_guild_joins_and_is_left(fake: FakeDiscord, run_bot: RunBot) -> None:
+    bot = make_bot()
+    joined: list[int] = []
+    removed: list[int] = []
+
+    async def on_guild_join(guild: discord.Guild) -> None:
+        joined.append(guild.id)
+
+    async def on_guild_remove(guild: discord.Guild) -> None:
+        removed.append(guild.id)
+
+    bot.add_listener(on_guild_join)
+    bot.add_listener(on_guild_remove)
+    await run_bot(bot)
+    other = 1_190_000_000_000_000_100
+    await fake.join_guild(other, "Other", channels=[other + 1])
+    await fake.wait_for(lambda: joined)
+    guild = bot.get_guild(other)
+    assert guild is not None
+    assert guild.get_channel(other + 1) is not None
+    await guild.leave()
+    await fake.wait_for(lambda: removed)
+    assert joined == removed == [other]
+    assert other not in fake.guild_ids()
+    assert bot.get_guild(other) is None
+
+
 # ---------------------------------------------------------------------------------------------- components
 
 
@@ -480,7 +531,7 @@ async def test_heartbeats_are_acked_and_connection_stays_up(fake: FakeDiscord, r
     await fake.wait_for(lambda: len(fake.heartbeats) >= 12, timeout=3)
 
     gaps = fake.heartbeat_gaps()
-    assert max(gaps) < 0.05 * 4, gaps
+    assert max(gaps) < 1.0, gaps  # every 50 ms; only a stuck heartbeat thread leaves a whole second (CI is loaded)
     assert all(beat.acked for beat in fake.heartbeats)
     assert fake.heartbeats[-1].sequence is not None
     assert bot.latency < 1.0

@@ -57,7 +57,7 @@ def plain(value: object, limit: int = 100) -> str:
 
 def code(value: object) -> str:
     """Inline code for commands and keys; backticks inside are replaced so the span cannot break."""
-    text = visible(value).replace("`", "ˋ").replace("\n", " ")
+    text = unmention(visible(value)).replace("`", "ˋ").replace("\n", " ")
     return f"`{text}`" if text else "`(empty)`"
 
 

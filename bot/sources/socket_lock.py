@@ -25,12 +25,14 @@ import os
 import stat
 from pathlib import Path
 
+from bot.config import StartupError
+
 log = logging.getLogger(__name__)
 
 _ATTEMPTS = 5  # opening again when the file is swapped between the open and the lock; a swap is rare
 
 
-class SocketPathError(Exception):
+class SocketPathError(StartupError):
     """The configured socket path cannot be used; the message says what to fix."""
 
 

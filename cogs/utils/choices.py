@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 from discord import app_commands
 
 from bot.events import FAMILIES, TABLE, resolve_target
-from bot.kgsm_syntax import NAME
 from bot.render.text import plain
 
 if TYPE_CHECKING:
@@ -67,13 +66,6 @@ def known_instance(bot: KGSMBot, raw: str) -> str:
     if state is None:
         raise BadValue(f"No server called `{plain(raw.strip(), 64)}` has reported an event yet.")
     return state.name
-
-
-def valid_instance_name(raw: str) -> str:
-    name = raw.strip()
-    if not NAME.match(name):
-        raise BadValue("An instance name is 1 to 64 letters, digits, dots, dashes or underscores.")
-    return name
 
 
 def event_filter(bot: KGSMBot, raw: str) -> tuple[str | None, str | None]:

@@ -77,7 +77,14 @@ deduplicate within ``nonce_window`` seconds per channel; unknown channel -> 404/
 access -> 403/50001, unknown message -> 404/10008; interactions must be answered once
 (40060 otherwise) and within ``interaction_deadline`` seconds (3 s, 10062 otherwise); follow-ups
 before the initial response -> 10015; ``invoke_slash`` refuses to invoke a command whose
-``default_member_permissions`` the member lacks (Discord would not show it).
+``default_member_permissions`` the member lacks (Discord would not show it), and option values outside the
+command's ``min_value``/``max_value`` or ``min_length``/``max_length`` (Discord would not send them);
+``raw_values=True`` sends them anyway, exactly as given, as a modified client could.
+
+Guilds come and go: ``join_guild`` adds the bot to a guild while it runs (GUILD_CREATE of a new join, which
+discord.py dispatches as ``on_guild_join``); ``DELETE /users/@me/guilds/{id}`` (``Guild.leave``) removes it
+and dispatches GUILD_DELETE. Interactions may come from a guild the commands were not synced to
+(``command_guild_id=``) or from a DM (``in_dm=True``): a bot that serves only some guilds must refuse them.
 
 Messages created by interaction responses and follow-ups are stored in their channel (unless
 ephemeral) exactly like Discord shows them, so ``messages(channel_id)`` includes them;
@@ -378,8 +385,16 @@ def _field_error(code: str, message: str) -> JSON:
     return {"_errors": [{"code": code, "message": message}]}
 
 
+INJECTED_RETRY_AFTER = 0.05  # seconds a 429 injected with `fail_posts(429)` asks to wait
+
+
 def _server_error_reply(status: int) -> _Reply:
-    """A 5xx the way Discord's edge sends it: JSON from the API, HTML/text from Cloudflare/Envoy."""
+    """A 5xx the way Discord's edge sends it: JSON from the API, HTML/text from Cloudflare/Envoy; a 429 the way
+    Discord's rate limiter does (discord.py waits `retry_after` and retries, five times at most)."""
+    if status == 429:
+        body = {"message": "You are being rate limited.", "retry_after": INJECTED_RETRY_AFTER, "global": False}
+        headers = {"Retry-After": f"{INJECTED_RETRY_AFTER}", "X-RateLimit-Scope": "user"}
+        return _Reply(status=429, body=body, headers=headers)
     if status == 500:
         return _Reply(status=500, body={"message": "500: Internal Server Error", "code": 0})
     if status in (502, 504) or 520 <= status <= 527:
@@ -696,6 +711,19 @@ def _validate_options(options: list[Any]) -> JSON:
     return errors
 
 
+def _check_limits(option: JSON, value: Any) -> None:
+    """Discord refuses values outside an option's range (numbers) or length (strings) before they reach a bot."""
+    name = option["name"]
+    if option["type"] in (4, 10) and isinstance(value, int | float):
+        low, high = option.get("min_value"), option.get("max_value")
+        if (low is not None and value < low) or (high is not None and value > high):
+            raise ValueError(f"{value!r} is outside {name!r}'s range {low}..{high}; Discord would not send it")
+    if option["type"] == 3 and isinstance(value, str):
+        low, high = option.get("min_length"), option.get("max_length")
+        if (low is not None and len(value) < low) or (high is not None and len(value) > high):
+            raise ValueError(f"{name!r} takes {low}..{high} characters, not {len(value)}; Discord would not send it")
+
+
 # --------------------------------------------------------------------------------------------
 # The fake
 # --------------------------------------------------------------------------------------------
@@ -912,6 +940,29 @@ class FakeDiscord:
     def add_guild(self, guild_id: int, name: str | None = None) -> None:
         """Add another guild the bot is in (announced in READY/GUILD_CREATE on the next IDENTIFY)."""
         self._guilds.setdefault(guild_id, _Guild(guild_id, name or f"Guild {guild_id}", self.DEFAULT_OWNER_ID))
+
+    async def join_guild(self, guild_id: int, name: str | None = None, *, channels: Iterable[int] = ()) -> None:
+        """Someone adds the bot to a guild while it runs: the guild (with ``channels``) exists from now on and
+        GUILD_CREATE is dispatched as for a new join (no ``unavailable`` key, the bot joined just now)."""
+        self.add_guild(guild_id, name)
+        for channel_id in channels:
+            self.add_channel(channel_id, guild_id)
+        payload = self._guild_payload(self._guilds[guild_id])
+        payload.pop("unavailable")
+        joined = _now_iso()
+        payload["joined_at"] = joined
+        payload["members"][0]["joined_at"] = joined
+        await self.dispatch("GUILD_CREATE", payload)
+
+    def guild_ids(self) -> list[int]:
+        """The guilds the bot is in now."""
+        return list(self._guilds)
+
+    def add_command(self, body: JSON, guild_id: int | None = None) -> JSON:
+        """Store a command as if the application had synced it earlier (globally, or for ``guild_id``)."""
+        stored = self._stored_command(body, guild_id)
+        self._command_store(guild_id)[int(stored["id"])] = stored
+        return _copy(stored)
 
     def add_channel(
         self, channel_id: int, guild_id: int | None = None, *, name: str | None = None, topic: str | None = None
@@ -1162,6 +1213,7 @@ class FakeDiscord:
         add("GET", "/gateway", self._get_gateway, needs_auth=False)
         add("GET", "/gateway/bot", self._get_gateway_bot)
         add("GET", "/guilds/{guild_id}", self._get_guild)
+        add("DELETE", "/users/@me/guilds/{guild_id}", self._leave_guild)
         add("GET", "/guilds/{guild_id}/channels", self._get_guild_channels)
         add("GET", "/guilds/{guild_id}/members/{user_id}", self._get_member)
         add("GET", "/channels/{channel_id}", self._get_channel)
@@ -1327,6 +1379,18 @@ class FakeDiscord:
         for key in ("channels", "members", "threads", "presences", "voice_states", "joined_at", "large"):
             payload.pop(key, None)
         return _Reply(body=payload)
+
+    async def _leave_guild(self, record: RequestRecord) -> _Reply:
+        """The bot leaves a guild: it is gone with its channels and commands, and GUILD_DELETE says so."""
+        guild = self._guild_or_404(record)
+        del self._guilds[guild.id]
+        for channel_id in guild.channels:
+            self._channels.pop(channel_id, None)
+        self._guild_commands.pop(guild.id, None)
+        for session in list(self._sessions.values()):
+            if not session.ended:
+                await self._dispatch_to(session, "GUILD_DELETE", {"id": str(guild.id)})
+        return _Reply(status=204)
 
     async def _get_guild_channels(self, record: RequestRecord) -> _Reply:
         guild = self._guild_or_404(record)
@@ -2051,7 +2115,10 @@ class FakeDiscord:
         member_permissions: str,
         locale: str,
         roles: Sequence[int] = (),
+        in_dm: bool = False,
     ) -> JSON:
+        if in_dm:
+            return self._dm_interaction(interaction_type, user_id=user_id, locale=locale)
         gid = self.guild_id if guild_id is None else guild_id
         if channel_id is None:
             guild = self._guilds.get(gid)
@@ -2080,6 +2147,28 @@ class FakeDiscord:
             "attachment_size_limit": 10 * 1024 * 1024,
         }
 
+    def _dm_interaction(self, interaction_type: int, *, user_id: int, locale: str) -> JSON:
+        """An interaction from the bot's DM with the user: no guild, no member, a DM channel (type 1)."""
+        user = self.add_user(user_id)
+        channel = {"id": str(self._next_id()), "type": 1, "recipients": [_copy(user)], "last_message_id": None}
+        return {
+            "id": str(self._next_id()),
+            "application_id": str(self.application_id),
+            "type": interaction_type,
+            "token": "fake-interaction-" + secrets.token_urlsafe(48),
+            "version": 1,
+            "channel_id": channel["id"],
+            "channel": channel,
+            "user": _copy(user),
+            "app_permissions": self.app_permissions,
+            "locale": locale,
+            "entitlements": [],
+            "entitlement_sku_ids": [],
+            "authorizing_integration_owners": {"0": str(self.guild_id)},
+            "context": 1,
+            "attachment_size_limit": 10 * 1024 * 1024,
+        }
+
     def _find_command(self, name: str, guild_id: int, command_type: int) -> tuple[JSON, bool]:
         for command in self._guild_commands.get(guild_id, {}).values():
             if command["name"] == name and command["type"] == command_type:
@@ -2103,6 +2192,7 @@ class FakeDiscord:
         *,
         guild_id: int,
         focused: str | None,
+        raw_values: bool = False,
     ) -> list[JSON]:
         if options is None:
             options = {}
@@ -2120,9 +2210,15 @@ class FakeDiscord:
             if name == focused:
                 built.append({"name": name, "type": option_type, "value": value, "focused": True})
                 continue
+            if raw_values:
+                resolves = option_type in (6, 7, 8, 9)
+                sent = self._option_value(option_type, value, resolved, guild_id) if resolves else value
+                built.append({"name": name, "type": option_type, "value": sent})
+                continue
             choices = option.get("choices")
             if choices and value not in [choice["value"] for choice in choices]:
                 raise ValueError(f"{value!r} is not one of the choices for {name!r}: {choices}")
+            _check_limits(option, value)
             built.append(
                 {"name": name, "type": option_type, "value": self._option_value(option_type, value, resolved, guild_id)}
             )
@@ -2185,8 +2281,11 @@ class FakeDiscord:
         member_permissions: str,
         enforce_permissions: bool,
         focused: str | None = None,
+        command_guild_id: int | None = None,
+        raw_values: bool = False,
     ) -> JSON:
-        command, is_guild_command = self._find_command(name, guild_id, 1)
+        lookup = guild_id if command_guild_id is None else command_guild_id
+        command, is_guild_command = self._find_command(name, lookup, 1)
         required = command.get("default_member_permissions")
         if enforce_permissions and required is not None:
             have = int(member_permissions)
@@ -2206,7 +2305,9 @@ class FakeDiscord:
                 raise ValueError(f"/{name} has no subcommand (group) {part!r}")
             wrappers.append({"name": part, "type": match["type"], "options": []})
             schema = list(match.get("options") or [])
-        leaf = self._option_payloads(schema, options, resolved, guild_id=guild_id, focused=focused)
+        leaf = self._option_payloads(
+            schema, options, resolved, guild_id=guild_id, focused=focused, raw_values=raw_values
+        )
         top = leaf
         for wrapper in reversed(wrappers):
             wrapper["options"] = top
@@ -2215,7 +2316,7 @@ class FakeDiscord:
         if resolved:
             data["resolved"] = resolved
         if is_guild_command:
-            data["guild_id"] = str(guild_id)
+            data["guild_id"] = str(lookup)
         return data
 
     # ------------------------------------------------------------------ sending interactions
@@ -2247,6 +2348,9 @@ class FakeDiscord:
         locale: str = "en-US",
         enforce_permissions: bool = True,
         roles: Sequence[int] = (),
+        raw_values: bool = False,
+        command_guild_id: int | None = None,
+        in_dm: bool = False,
     ) -> int:
         """Invoke a synced chat-input command as a guild member; returns the interaction id.
 
@@ -2254,7 +2358,10 @@ class FakeDiscord:
         channels and roles get ``resolved`` entries) or a raw list of Discord option dicts.
         ``subcommand`` is ``"sub"`` or ``"group sub"``.  ``roles`` are the member's role ids (see
         ``add_role``).  Raises ``LookupError`` if the command was never synced and ``PermissionError``
-        if the member lacks ``default_member_permissions``.
+        if the member lacks ``default_member_permissions``; ``ValueError`` for a value Discord would refuse
+        (out of the option's range or length), unless ``raw_values``: then every value is sent as given, without
+        conversion or check.  ``command_guild_id`` takes the command from that guild's synced commands while the
+        interaction comes from ``guild_id``; ``in_dm`` sends it from a DM (commands looked up as for ``guild_id``).
         """
         base = self._base_interaction(
             2,
@@ -2264,14 +2371,17 @@ class FakeDiscord:
             member_permissions=member_permissions,
             locale=locale,
             roles=roles,
+            in_dm=in_dm,
         )
         base["data"] = self._command_data(
             name,
             options,
             subcommand,
-            guild_id=int(base["guild_id"]),
+            guild_id=int(base.get("guild_id") or (self.guild_id if guild_id is None else guild_id)),
             member_permissions=member_permissions,
-            enforce_permissions=enforce_permissions,
+            enforce_permissions=enforce_permissions and not in_dm,
+            command_guild_id=command_guild_id,
+            raw_values=raw_values,
         )
         return await self.send_interaction(base)
 
@@ -2287,8 +2397,11 @@ class FakeDiscord:
         guild_id: int | None = None,
         channel_id: int | None = None,
         locale: str = "en-US",
+        command_guild_id: int | None = None,
+        in_dm: bool = False,
     ) -> int:
-        """Send an APPLICATION_COMMAND_AUTOCOMPLETE (type 4); ``focused`` defaults to the last option."""
+        """Send an APPLICATION_COMMAND_AUTOCOMPLETE (type 4); ``focused`` defaults to the last option.
+        ``command_guild_id`` and ``in_dm`` as for ``invoke_slash``."""
         if focused is None and isinstance(options, Mapping):
             focused = list(options)[-1]
         base = self._base_interaction(
@@ -2298,15 +2411,17 @@ class FakeDiscord:
             user_id=user_id,
             member_permissions=member_permissions,
             locale=locale,
+            in_dm=in_dm,
         )
         base["data"] = self._command_data(
             name,
             options,
             subcommand,
-            guild_id=int(base["guild_id"]),
+            guild_id=int(base.get("guild_id") or (self.guild_id if guild_id is None else guild_id)),
             member_permissions=member_permissions,
             enforce_permissions=False,
             focused=focused or "",
+            command_guild_id=command_guild_id,
         )
         return await self.send_interaction(base)
 
@@ -2326,8 +2441,13 @@ class FakeDiscord:
         user_id: int = DEFAULT_USER_ID,
         member_permissions: str = DEFAULT_MEMBER_PERMISSIONS,
         locale: str = "en-US",
+        guild_id: int | None = None,
+        in_dm: bool = False,
     ) -> int:
-        """Click a button (by ``custom_id`` or ``label``) on a stored message; returns the interaction id."""
+        """Click a button (by ``custom_id`` or ``label``) on a stored message; returns the interaction id.
+
+        The click comes from the message's guild, or from ``guild_id`` / a DM (``in_dm``) when given: what the
+        real Discord would not send, for a bot that must refuse it all the same."""
         stored = self._resolve_stored_message(message)
         buttons = [c for c in _iter_components(stored.get("components")) if c.get("type") == 2]
         button = next(
@@ -2346,7 +2466,9 @@ class FakeDiscord:
         if "custom_id" not in button:
             raise ValueError("link/premium buttons do not send interactions")
         data = {"custom_id": button["custom_id"], "component_type": 2, "id": button.get("id")}
-        return await self._component_interaction(stored, data, user_id, member_permissions, locale)
+        return await self._component_interaction(
+            stored, data, user_id, member_permissions, locale, guild_id=guild_id, in_dm=in_dm
+        )
 
     async def choose_select(
         self,
@@ -2370,16 +2492,25 @@ class FakeDiscord:
         return await self._component_interaction(stored, data, user_id, member_permissions, locale)
 
     async def _component_interaction(
-        self, stored: JSON, data: JSON, user_id: int, member_permissions: str, locale: str
+        self,
+        stored: JSON,
+        data: JSON,
+        user_id: int,
+        member_permissions: str,
+        locale: str,
+        *,
+        guild_id: int | None = None,
+        in_dm: bool = False,
     ) -> int:
         channel_id = int(stored["channel_id"])
         base = self._base_interaction(
             3,
-            guild_id=self._guild_of(channel_id),
+            guild_id=self._guild_of(channel_id) if guild_id is None else guild_id,
             channel_id=channel_id,
             user_id=user_id,
             member_permissions=member_permissions,
             locale=locale,
+            in_dm=in_dm,
         )
         base["message"] = _copy(stored)
         base["data"] = data
