@@ -1,6 +1,6 @@
 """The HTTP server's limits over real sockets, written byte by byte with asyncio streams: a request that trickles
 in or whose body never comes is cut off at the deadline, a body in two TCP pieces is read whole, and a crowd of
-slow clients neither keeps a webhook out nor uses up file descriptors."""
+slow clients neither keeps a webhook out nor uses up file descriptors. And the webhook on a disk that is full."""
 
 from __future__ import annotations
 
@@ -19,8 +19,10 @@ import aiohttp
 import pytest
 
 from bot import http_guard
+from bot.sources import webhook
 from tests.conftest import DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.fakes.discord_server import FakeDiscord
+from tests.faults import fill, tmpfs
 from tests.helpers import database_held, free_port
 from tests.test_webhook import SECRET, event, kgsm_post
 
@@ -267,3 +269,35 @@ async def test_when_every_place_is_being_answered_a_new_connection_gets_503_at_o
         assert (await until_cut_off(reader)).startswith(b"HTTP/1.1 ")  # answered in the end, and closed
         await close(writer)
     assert await healthz(port) == 200
+
+
+async def test_while_the_disk_is_full_the_answer_is_503_and_the_retry_is_posted_once(
+    fake: FakeDiscord, start_bot: StartBot, short_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(webhook, "STORE_DEADLINE", 1.0)
+    data = short_dir / "data"
+    with tmpfs(data, "4m") as mounted:
+        if not mounted:
+            pytest.skip("this machine does not allow mounting a tmpfs (needs root), so no disk can fill up here")
+        live, port = await start(start_bot)
+        body = json.dumps({"EventType": "instance_started", "Data": {"InstanceName": "no-room"}}).encode()
+        filler = fill(data)
+        assert "503 Service Unavailable" in await kgsm_post(port, body, short_dir)
+        await fake.wait_for(lambda: live.bot.store.problem)
+        assert "full" in str(live.bot.store.problem)
+        assert fake.posts() == []  # nothing is posted that is not stored
+
+        filler.unlink()
+
+        async def kgsm_retries() -> str:
+            while "200 OK" not in (answer := await kgsm_post(port, body, short_dir)):
+                assert "503" in answer
+                await asyncio.sleep(0.2)
+            return answer
+
+        assert '"duplicate"' in await asyncio.wait_for(kgsm_retries(), 30)  # stored from the first attempt
+        await fake.wait_for_messages(DEFAULT_CHANNEL)
+        await asyncio.wait_for(live.bot.delivery.drain(), 5)
+        assert len(fake.posts(DEFAULT_CHANNEL)) == 1
+        assert await live.bot.store.count_events() == 1
+        await live.stop()
