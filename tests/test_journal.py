@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import shutil
 from pathlib import Path
@@ -181,3 +182,17 @@ async def test_the_same_event_through_socket_and_journal_is_stored_and_posted_on
     await asyncio.wait_for(live.bot.delivery.drain(), 5)
     assert await live.bot.store.count_events() == 1
     assert posted_players(fake) == ["p5"]
+
+
+async def test_junk_lines_in_a_segment_are_counted_each_and_logged_once(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    (journal_dir / TODAY).touch()
+    live = await start(start_bot, journal_dir)
+    append(journal_dir / TODAY, b"not an event\n" * 20_000 + line("valheim", 1))
+    await fake.wait_for(lambda: posted_players(fake) == ["p1"], timeout=10)
+    assert dict(live.bot.stats.refused) == {"not_json": 20_000}
+    assert live.bot.stats.received == live.bot.stats.accepted + live.bot.stats.refused_total == 20_001
+    refusals = [r.getMessage() for r in caplog.records if r.name.startswith("bot") and "refused" in r.getMessage()]
+    assert len(refusals) == 1

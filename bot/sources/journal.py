@@ -25,7 +25,7 @@ import aiofiles
 import aiofiles.os
 
 from bot.events import RefusalReason
-from bot.intake import Intake
+from bot.intake import Intake, pause_every
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,8 @@ class JournalFollower:
     async def _take_lines(self, segment: str, offset: int, lines: bytes) -> int:
         source = REPLAY_SOURCE if self.replaying else SOURCE
         stored = []
-        for line in lines.splitlines():
+        for count, line in enumerate(lines.splitlines(), start=1):
+            await pause_every(count)  # a chunk of junk lines must not hold up the rest of the bot
             if line.strip():
                 future = await self._intake.take(
                     line, source=source, peer=f"{self.directory}/{segment}", producer=self.producer

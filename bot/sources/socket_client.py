@@ -95,11 +95,9 @@ class SocketClientSource:
                 chunk = b""
             if not chunk:
                 break
-            for item in splitter.feed(chunk):
-                await self._intake.take(item, source=self.name, peer=peer)
+            await self._intake.take_split(chunk, splitter, source=self.name, peer=peer)
             if splitter.pending > limit:
                 detail = f"a document grew past {limit} bytes; dropping the connection"
                 self._intake.refuse(RefusalReason.TOO_LARGE, detail, source=self.name, peer=peer)
                 return
-        for item in splitter.finish():
-            await self._intake.take(item, source=self.name, peer=peer)
+        await self._intake.take_split(b"", splitter, source=self.name, peer=peer, finish=True)

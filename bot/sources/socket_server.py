@@ -27,6 +27,7 @@ from bot.config import SocketSettings
 from bot.events import RefusalReason
 from bot.events.framing import DocumentSplitter
 from bot.intake import Intake
+from bot.ratelog import COUNT
 from bot.sources.socket_lock import SocketInUseError, SocketLock, SocketPathError
 from bot.tasks import Supervisor
 
@@ -276,7 +277,14 @@ class SocketServerSource:
             self._intake.refuse(RefusalReason.TIMEOUT, detail, source=self.name, peer=peer)
             return
         except ConnectionError as exc:
-            log.info("connection from %s ended abruptly: %s", peer, exc)
+            self._intake.refusals.log(
+                "connection ended abruptly",
+                logging.INFO,
+                "connection from %s ended abruptly: %s",
+                peer,
+                exc,
+                summary=f"{COUNT} more connections to {self._path} ended abruptly",
+            )
         if len(received) > limit:
             await self._hand_on_complete(received[:limit], peer)
             detail = f"connection sent more than {limit} bytes; closed"
@@ -287,5 +295,4 @@ class SocketServerSource:
 
     async def _hand_on_complete(self, received: bytearray, peer: Peer) -> None:
         """The documents a cut-off connection did complete (the unfinished rest is what is refused)."""
-        for item in DocumentSplitter().feed(bytes(received)):
-            await self._intake.take(item, source=self.name, peer=peer)
+        await self._intake.take_split(bytes(received), DocumentSplitter(), source=self.name, peer=peer)
