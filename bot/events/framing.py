@@ -22,6 +22,9 @@ from bot.events.parsing import MAX_NESTING, RefusalReason
 _STRUCTURAL = re.compile(rb'[{}\[\]"]')
 _STRING_BODY = re.compile(rb'(?:[^"\\]++|\\.)*+', re.DOTALL)  # up to the closing quote (or a final backslash)
 _QUOTE = ord('"')
+_FLAT_BODY = rb'(?:[^{}\[\]"]++|"(?:[^"\\]++|\\.)*+")*+'
+# A whole document without brackets inside (outside its strings): found in one go, a flood of `{}` stays cheap.
+_FLAT_DOCUMENT = re.compile(rb"\{" + _FLAT_BODY + rb"\}|\[" + _FLAT_BODY + rb"\]", re.DOTALL)
 _BULK = 4096  # bytes outside strings whose brackets are counted at once …
 _BULK_DEPTH = 8  # … once a document nests this deep (KGSM's nest 3 or 4 levels)
 _WHITESPACE = b" \t\r\n"
@@ -90,6 +93,9 @@ class DocumentSplitter:
                 return None
             if buf[0] not in b"{[":
                 return self._take_stray_lines()
+            flat = _FLAT_DOCUMENT.match(buf)
+            if flat is not None:
+                return self._complete(flat.end())
         return self._scan_document()
 
     def _take_stray_lines(self) -> Junk | None:
