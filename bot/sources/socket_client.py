@@ -42,6 +42,11 @@ class SocketClientSource:
     def healthy(self) -> bool:
         return self.connected
 
+    @property
+    def problem(self) -> str | None:
+        """Why the source is not healthy, in plain words (None while it is)."""
+        return None if self.connected else f"not connected to the socket {self.path}; retrying with backoff"
+
     def claim(self) -> None:
         """The client role owns no path (another program serves the socket), so there is nothing to lock."""
 
