@@ -1,7 +1,8 @@
 """Baseline server: a bare asyncio Unix server that reads each connection to its end and decodes its JSON.
 
-`python -m bench.bare_server SOCKET [--expect N]` listens on SOCKET; after N documents it prints `done
-<time.monotonic()>` (the clock is shared by every process of the machine).
+`python -m bench.bare_server SOCKET [--expect N] [--read-only]` listens on SOCKET; after N documents it prints `done
+<time.monotonic()>` (the clock is shared by every process of the machine). With `--read-only` it only reads each
+connection to its end and closes it, decoding nothing.
 """
 
 from __future__ import annotations
@@ -16,8 +17,9 @@ READ_CHUNK = 64 * 1024
 
 
 class Decoder:
-    def __init__(self, expect: int) -> None:
+    def __init__(self, expect: int, read_only: bool = False) -> None:
         self.expect = expect
+        self.read_only = read_only
         self.decoded = 0
 
     async def serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -25,14 +27,16 @@ class Decoder:
         while chunk := await reader.read(READ_CHUNK):
             chunks.append(chunk)
         writer.close()
+        if self.read_only:
+            return
         json.loads(b"".join(chunks))
         self.decoded += 1
         if self.decoded == self.expect:
             print(f"done {time.monotonic()}", flush=True)
 
 
-async def _serve(path: Path, expect: int) -> None:
-    decoder = Decoder(expect)
+async def _serve(path: Path, expect: int, read_only: bool) -> None:
+    decoder = Decoder(expect, read_only)
     server = await asyncio.start_unix_server(decoder.serve, str(path), backlog=512, limit=READ_CHUNK)
     async with server:
         await server.serve_forever()
@@ -42,8 +46,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.bare_server")
     parser.add_argument("socket", type=Path)
     parser.add_argument("--expect", type=int, default=0)
+    parser.add_argument("--read-only", action="store_true")
     args = parser.parse_args()
-    asyncio.run(_serve(args.socket, args.expect))
+    asyncio.run(_serve(args.socket, args.expect, args.read_only))
 
 
 if __name__ == "__main__":

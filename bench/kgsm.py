@@ -14,14 +14,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.operations import OPERATIONS
-
 # Recent, so that no history pruning ever removes a benchmark's events.
 _EPOCH = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=1)
 READ_CHUNK = 64 * 1024
 
-# An install is the 12 steps of the install operation with the version KGSM records before the last one.
-INSTALL = (*OPERATIONS["install"].steps[:-1], "instance_version_updated", OPERATIONS["install"].steps[-1])
+# An install as KGSM 2.x sends it: its 12 steps, with the version KGSM records before the last one.
+_INSTALL_STEPS = (
+    "installation_started created directories_created files_created download_started download_finished "
+    "downloaded deploy_started deploy_finished deployed installation_finished version_updated installed"
+)
+INSTALL = tuple(f"instance_{step}" for step in _INSTALL_STEPS.split())
 UPDATE = (
     "instance_update_started",
     "instance_download_started",

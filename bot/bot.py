@@ -290,4 +290,5 @@ class KGSMBot(commands.Bot):
                 await step()
             except Exception:
                 log.exception("stopping %s failed; stopping the rest", getattr(step, "__qualname__", step))
+        self.intake.refusals.flush()  # the counts of refusals not yet summarised
         await super().close()

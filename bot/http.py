@@ -88,8 +88,9 @@ class HttpServer:
         bot = self._bot
         store_ok = await bot.store.writable()
         problems: dict[str, str] = {}
-        if not bot.source.healthy:
-            problems["source"] = f"not listening for KGSM events on {bot.source.path}"
+        source_problem = bot.source.problem
+        if source_problem is not None:
+            problems["source"] = source_problem
         if not store_ok:
             problems["store"] = bot.store.problem or f"the database {bot.store.path} cannot be written"
         for name, why in bot.supervisor.problems().items():
@@ -97,7 +98,12 @@ class HttpServer:
         body: dict[str, Any] = {
             "status": "unhealthy" if problems else "ok",
             "problems": problems,
-            "source": {"listening": bot.source.healthy, "path": str(bot.source.path), "rebinds": bot.stats.rebinds},
+            "source": {
+                "listening": source_problem is None,
+                "path": str(bot.source.path),
+                "problem": source_problem,
+                "rebinds": bot.stats.rebinds,
+            },
             "journals": sorted(str(path) for path in bot.journals.followers),
             "waiting_to_be_stored": bot.recorder.pending,
             "components": {

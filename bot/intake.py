@@ -1,15 +1,22 @@
-"""The common entrance for every source: decode, parse, count, log refusals once, hand events on."""
+"""The common entrance for every source: decode, parse, count, log refusals (rate-limited), hand events on.
+
+Bad input must never hold up good input: refusals are logged through one `RateLimitedLog` (one line per source
+and reason a minute, then a summary with the count), and a stream is split a slice at a time, with the event loop
+given a turn after every slice and every `YIELD_EVERY` items, so a megabyte of junk in one connection does not
+stop the other connections, the journals or Discord for as long as it takes to refuse it.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from bot.events import Event, EventRefused, RefusalReason, decode_event, parse_event
 from bot.events.framing import DocumentSplitter, Junk
 from bot.events.parsing import could_nest_deeply, may_hold_surrogates
+from bot.ratelog import COUNT, DEFAULT_INTERVAL, RateLimitedLog
 from bot.stats import IntakeStats
 
 log = logging.getLogger(__name__)
@@ -17,13 +24,23 @@ log = logging.getLogger(__name__)
 # The sink queues the event and returns a future that says, once it is stored, whether it was new.
 EventSink = Callable[[Event], Awaitable["asyncio.Future[bool] | None"]]
 
+FEED_SLICE = 16 * 1024  # bytes split between two turns of the event loop
+YIELD_EVERY = 256  # items handed on between two turns of the event loop
+
+
+async def pause_every(count: int, every: int = YIELD_EVERY) -> None:
+    """Give the event loop a turn after every `every`-th unit of work (`count` counts them)."""
+    if count % every == 0:
+        await asyncio.sleep(0)
+
 
 class Intake:
     """Turns raw documents from any source into events for `sink`, refusing bad ones with a reason."""
 
-    def __init__(self, sink: EventSink, stats: IntakeStats) -> None:
+    def __init__(self, sink: EventSink, stats: IntakeStats, *, log_interval: float = DEFAULT_INTERVAL) -> None:
         self._sink = sink
         self.stats = stats
+        self.refusals = RateLimitedLog(log, log_interval)
 
     async def take(
         self, item: bytes | Junk, *, source: str, peer: object, producer: str | None = None
@@ -34,7 +51,7 @@ class Intake:
         await that future; the socket does not need to.
         """
         if isinstance(item, Junk):
-            self.refuse(item.reason, item.detail, source=source, peer=peer)
+            self.refuse(item.reason, item.detail, source=source, peer=peer, count=item.count)
             return None
         try:
             event = decode_event(item, source=source, producer=producer)
@@ -58,9 +75,7 @@ class Intake:
         try:
             document = json.loads(data)
         except (ValueError, RecursionError):
-            splitter = DocumentSplitter()
-            for item in [*splitter.feed(data), *splitter.finish()]:
-                await self.take(item, source=source, peer=peer)
+            await self.take_split(data, DocumentSplitter(), source=source, peer=peer, finish=True)
             return
         try:
             event = parse_event(
@@ -71,6 +86,35 @@ class Intake:
             return
         await self.accept(event, peer)
 
-    def refuse(self, reason: RefusalReason, detail: str, *, source: str, peer: object) -> None:
-        self.stats.count_refused(reason)
-        log.warning("refused input from %s %s (%s): %s", source, peer, reason, detail)
+    async def take_split(
+        self, data: bytes, splitter: DocumentSplitter, *, source: str, peer: object, finish: bool = False
+    ) -> None:
+        """Feed `data` to `splitter` and take every item it completes (and, with `finish`, what is left at EOF).
+
+        Split `FEED_SLICE` bytes at a time, with a turn for the rest of the bot after each slice.
+        """
+        for start in range(0, len(data), FEED_SLICE):
+            await self._take_items(splitter.feed(data[start : start + FEED_SLICE]), source=source, peer=peer)
+            await asyncio.sleep(0)
+        if finish:
+            await self._take_items(splitter.finish(), source=source, peer=peer)
+
+    async def _take_items(self, items: Iterable[bytes | Junk], *, source: str, peer: object) -> None:
+        for count, item in enumerate(items, start=1):
+            await self.take(item, source=source, peer=peer)
+            await pause_every(count)
+
+    def refuse(self, reason: RefusalReason, detail: str, *, source: str, peer: object, count: int = 1) -> None:
+        """Count `count` refused inputs; log the first of each source and reason per interval, summarise the rest."""
+        self.stats.count_refused(reason, count)
+        self.refusals.log(
+            ("refused", source, reason),
+            logging.WARNING,
+            "refused input from %s %s (%s): %s",
+            source,
+            peer,
+            reason,
+            detail,
+            summary=f"refused {COUNT} more inputs as {reason} from {source}",
+            count=count,
+        )

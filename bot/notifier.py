@@ -20,6 +20,7 @@ from bot.events import Event
 from bot.operations import Run, RunStatus, belongs_to, has_gone_quiet, opens_run, run_key
 from bot.outbox import Outbox
 from bot.poster import EmbedJSON, embed_json
+from bot.ratelog import COUNT, RateLimitedLog
 from bot.render.text import code, plain
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ class Notifier:
         self._outbox = outbox
         self._deliverer = deliverer
         self._render = render
+        self._render_failures = RateLimitedLog(log)  # an input that breaks rendering must not flood the log
         self._runs: dict[str, list[Run]] = {}  # run key → its recent runs, oldest first
         self._messages: dict[int, dict[int, RunMessage]] = {}  # run id → channel → its live message
         # What the current recorder batch produced, written to the outbox in one go by `commit`.
@@ -111,8 +113,16 @@ class Notifier:
         """The event's embed; should rendering ever fail on some input, a plain one, so it is still posted."""
         try:
             return self._render(event)
-        except Exception:
-            log.exception("rendering %s for %s failed; posting it plainly", event.type, event.subject)
+        except Exception as error:
+            self._render_failures.log(
+                ("render", event.type),
+                logging.ERROR,
+                "rendering %s for %s failed; posting it plainly",
+                event.type,
+                event.subject,
+                exc_info=error,
+                summary=f"rendering {COUNT} more {event.type} events failed; posted plainly",
+            )
             return discord.Embed(
                 title=plain(f"{event.kind.emoji} {event.subject} — {event.kind.label}", 256),
                 description=f"KGSM reported {code(event.type)}; the bot could not show its details (see its log).",

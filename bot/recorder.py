@@ -21,6 +21,7 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 
 from bot.events import Event
+from bot.ratelog import COUNT, RateLimitedLog
 from bot.store import Store
 from bot.tasks import Backoff, retrying
 
@@ -43,6 +44,7 @@ class Recorder:
         self._batch: list[Submitted] = []  # taken from the queue, not yet done: survives a restart of `run`
         self._stored = False  # whether `_batch` is stored (only its dispatch is left)
         self.duplicates = 0
+        self._failures = RateLimitedLog(log)  # an input that breaks dispatching must not flood the log
 
     async def submit(self, event: Event) -> asyncio.Future[bool]:
         """Queue `event`; the future says, once it is stored, whether it was new (False for a duplicate)."""
@@ -100,8 +102,16 @@ class Recorder:
     async def _dispatch_one(self, event: Event) -> None:
         try:
             await self._dispatch(event)
-        except Exception:
-            log.exception("dispatching %s for %s failed", event.type, event.subject)
+        except Exception as error:
+            self._failures.log(
+                ("dispatch", event.type),
+                logging.ERROR,
+                "dispatching %s for %s failed",
+                event.type,
+                event.subject,
+                exc_info=error,
+                summary=f"dispatching {COUNT} more {event.type} events failed",
+            )
 
     async def redispatch(self, events: list[Event]) -> None:
         """Dispatch events stored before a stop or crash that were not dispatched then (start-up)."""

@@ -28,9 +28,10 @@ class IntakeStats:
         if producer_version:
             self.producer_versions.add(producer_version)
 
-    def count_refused(self, reason: str) -> None:
-        self.received += 1
-        self.refused[reason] += 1
+    def count_refused(self, reason: str, count: int = 1) -> None:
+        """`count` inputs refused for `reason` (a run of stray lines is refused as one item of many inputs)."""
+        self.received += count
+        self.refused[reason] += count
 
     @property
     def refused_total(self) -> int:

@@ -7,6 +7,7 @@ import shutil
 from typing import Any
 
 import aiohttp
+import pytest
 
 from tests.conftest import StartBot
 from tests.fakes.discord_server import FakeDiscord
@@ -39,13 +40,20 @@ async def test_healthz_is_200_with_gateway_outbox_and_last_event(fake: FakeDisco
     assert 0 <= body["last_event_age_seconds"] < 5
 
 
-async def test_healthz_turns_503_while_the_socket_cannot_be_bound_again(fake: FakeDiscord, start_bot: StartBot) -> None:
+@pytest.mark.parametrize("kind", ["file", "directory"])
+async def test_healthz_is_503_naming_what_is_in_the_way_while_the_socket_path_is_not_a_socket(
+    fake: FakeDiscord, start_bot: StartBot, kind: str
+) -> None:
     port = free_port()
     live = await start_bot(BOT_HTTP_PORT=str(port))
     path = live.socket_path
     path.unlink()
-    path.mkdir()
-    (path / "keep").write_text("a directory in the way: the bot cannot put its socket here")
+    content = b"somebody's file\n\x00\xff" * 100
+    if kind == "file":
+        path.write_bytes(content)
+    else:
+        path.mkdir()
+        (path / "keep").write_bytes(content)
 
     async def health() -> int:
         return (await get(port, "/healthz"))[0]
@@ -55,13 +63,26 @@ async def test_healthz_turns_503_while_the_socket_cannot_be_bound_again(fake: Fa
             await asyncio.sleep(0.1)
 
     await asyncio.wait_for(becomes(503), 5)
-    _, body = await get_json(port, "/healthz")
-    assert body["source"]["listening"] is False
+    await asyncio.sleep(1.0)  # several rounds of the watcher: none may touch it
+    status, body = await get_json(port, "/healthz")
+    assert status == 503
     assert body["status"] == "unhealthy"
-    shutil.rmtree(path)
+    assert body["source"]["listening"] is False
+    reason = body["problems"]["source"]
+    assert reason == body["source"]["problem"]
+    assert str(path) in reason
+    assert ("a regular file" if kind == "file" else "a directory") in reason
+    assert "remove it" in reason
+    assert (path if kind == "file" else path / "keep").read_bytes() == content
+    if kind == "file":
+        path.unlink()
+    else:
+        shutil.rmtree(path)
     await asyncio.wait_for(becomes(200), 5)
     assert await socat_send(path, pretty(started("after"))) == 0
     await fake.wait_for(lambda: live.bot.stats.accepted == 1)
+    _, body = await get_json(port, "/healthz")
+    assert body["source"] == {"listening": True, "path": str(path), "problem": None, "rebinds": 1}
 
 
 async def test_metrics_count_received_and_refused_events(fake: FakeDiscord, start_bot: StartBot) -> None:

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import re
 import shutil
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.sources import journal as journal_module
+from bot.store import Store
 from tests.conftest import DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import FIXTURES, pretty, socat_send
@@ -181,3 +184,103 @@ async def test_the_same_event_through_socket_and_journal_is_stored_and_posted_on
     await asyncio.wait_for(live.bot.delivery.drain(), 5)
     assert await live.bot.store.count_events() == 1
     assert posted_players(fake) == ["p5"]
+
+
+async def test_junk_lines_in_a_segment_are_counted_each_and_logged_once(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    (journal_dir / TODAY).touch()
+    live = await start(start_bot, journal_dir)
+    append(journal_dir / TODAY, b"not an event\n" * 20_000 + line("valheim", 1))
+    await fake.wait_for(lambda: posted_players(fake) == ["p1"], timeout=10)
+    assert dict(live.bot.stats.refused) == {"not_json": 20_000}
+    assert live.bot.stats.received == live.bot.stats.accepted + live.bot.stats.refused_total == 20_001
+    refusals = [r.getMessage() for r in caplog.records if r.name.startswith("bot") and "refused" in r.getMessage()]
+    assert len(refusals) == 1
+
+
+# ------------------------------------------------------------------ segments named after a day that has not come
+
+FUTURE = "2099-01-01.ndjson"
+
+
+def day_segment(days_from_today: int) -> str:
+    """The segment KGSM writes `days_from_today` days from today (UTC), by the real clock."""
+    return f"{datetime.now(UTC).date() + timedelta(days=days_from_today)}.ndjson"
+
+
+def ignored_warnings(caplog: pytest.LogCaptureFixture, name: str) -> list[str]:
+    return [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "bot.sources.journal" and f"segment {name}" in r.getMessage()
+    ]
+
+
+async def test_a_segment_named_in_the_future_never_hides_todays(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    today = day_segment(0)
+    append(journal_dir / today, line("old", 0))  # before the bot: a cold start begins at its end
+    append(journal_dir / FUTURE, line("future", 1))
+    await start(start_bot, journal_dir)
+    await asyncio.sleep(0.6)
+    append(journal_dir / today, line("valheim", 2))
+    await fake.wait_for(lambda: posted_players(fake) == ["p2"], timeout=3)
+    append(journal_dir / FUTURE, line("future", 3))
+    await asyncio.sleep(1.6)  # several polls
+    append(journal_dir / today, line("valheim", 4))
+    await fake.wait_for(lambda: posted_players(fake) == ["p2", "p4"], timeout=3)
+    (warning,) = ignored_warnings(caplog, FUTURE)  # said once, not at every poll
+    assert "later than tomorrow" in warning
+
+
+async def test_a_segment_named_in_the_future_appearing_later_is_not_moved_to(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    today = day_segment(0)
+    (journal_dir / today).touch()
+    await start(start_bot, journal_dir)
+    append(journal_dir / today, line("valheim", 1))
+    await fake.wait_for(lambda: posted_players(fake) == ["p1"], timeout=3)
+    append(journal_dir / FUTURE, line("future", 2))
+    append(journal_dir / "2026-02-30.ndjson", line("no-such-day", 3))
+    await asyncio.sleep(1.6)
+    append(journal_dir / today, line("valheim", 4))
+    await fake.wait_for(lambda: posted_players(fake) == ["p1", "p4"], timeout=3)
+    assert len(ignored_warnings(caplog, FUTURE)) == 1
+    (no_day,) = ignored_warnings(caplog, "2026-02-30.ndjson")
+    assert "no real day" in no_day
+
+
+async def test_tomorrows_segment_is_followed_for_a_clock_a_little_ahead(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path
+) -> None:
+    (journal_dir / day_segment(0)).touch()
+    live = await start(start_bot, journal_dir)
+    append(journal_dir / day_segment(2), line("too-far", 1))
+    append(journal_dir / day_segment(1), line("valheim", 2))
+    await fake.wait_for(lambda: posted_players(fake) == ["p2"], timeout=3)
+    await asyncio.sleep(1.6)  # several polls more
+    assert live.bot.stats.accepted == 1
+
+
+async def test_a_cursor_saved_on_a_future_segment_starts_over_at_today(
+    fake: FakeDiscord, start_bot: StartBot, journal_dir: Path, short_dir: Path
+) -> None:
+    """An older bot took `2099-01-01.ndjson` for the newest segment and saved its cursor there."""
+    today = day_segment(0)
+    append(journal_dir / today, line("old", 0))
+    append(journal_dir / FUTURE, line("future", 1))
+    store = Store(short_dir / "data")
+    await store.open()
+    cursor = {"segment": FUTURE, "offset": (journal_dir / FUTURE).stat().st_size}
+    await store.set_fact(f"journal_cursor:{journal_dir.resolve()}", json.dumps(cursor))
+    await store.close()
+    await start(start_bot, journal_dir)
+    await asyncio.sleep(0.6)
+    append(journal_dir / today, line("valheim", 2))
+    await fake.wait_for(lambda: posted_players(fake) == ["p2"], timeout=3)

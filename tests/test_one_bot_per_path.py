@@ -136,7 +136,7 @@ async def test_a_second_bot_on_the_path_refuses_and_the_first_gets_every_event_u
         await wait_accepted(port, sent)
         body = await healthz(port)
         assert body is not None
-        assert body["source"] == {"listening": True, "path": str(socket_path), "rebinds": 0}
+        assert body["source"] == {"listening": True, "path": str(socket_path), "problem": None, "rebinds": 0}
         assert os.lstat(socket_path).st_ino == socket_inode  # nobody touched the first bot's socket
         assert first.returncode is None
     finally:

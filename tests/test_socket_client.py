@@ -86,11 +86,14 @@ async def test_client_role_waits_for_a_socket_that_does_not_exist_yet(short_dir:
     try:
         await asyncio.sleep(0.2)
         assert not source.healthy
+        assert source.problem is not None
+        assert str(path) in source.problem
         await relay.start()
         await asyncio.wait_for(relay.connected.wait(), 5)
         await relay.send(pretty(started("late")))
         await collector.wait_count(1)
         assert source.healthy
+        assert source.problem is None
     finally:
         await source.stop()
         await relay.stop()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import grp
 import json
+import logging
 import os
+import shutil
 import socket
 import stat
 from datetime import UTC, datetime
@@ -162,14 +164,14 @@ async def test_client_that_never_closes_is_cut_off_without_blocking_others(setti
         await running.source.stop()
 
 
+async def _until_rebound(running: RunningSource, previous_rebinds: int) -> None:
+    while running.stats.rebinds <= previous_rebinds or not running.source.healthy:
+        await asyncio.sleep(0.02)
+
+
 async def _wait_rebound(running: RunningSource, previous_rebinds: int) -> None:
     """The source must notice within one second (the issue's promise)."""
-
-    async def rebound() -> None:
-        while running.stats.rebinds <= previous_rebinds or not running.source.healthy:
-            await asyncio.sleep(0.02)
-
-    await asyncio.wait_for(rebound(), 1.0)
+    await asyncio.wait_for(_until_rebound(running, previous_rebinds), 1.0)
 
 
 async def test_socket_file_deleted_five_times_in_a_row(running: RunningSource) -> None:
@@ -183,16 +185,101 @@ async def test_socket_file_deleted_five_times_in_a_row(running: RunningSource) -
     assert running.stats.rebinds == 5
 
 
-async def test_socket_file_replaced_by_a_regular_file_five_times_in_a_row(running: RunningSource) -> None:
+def put_in_the_way(path: Path, kind: str, *, over_the_socket: bool) -> bytes | None:
+    """Something that is not a socket at the socket path: created after deleting the socket, or renamed over it.
+    Returns the bytes a regular file holds, to check that it is left intact."""
+    if not over_the_socket:
+        path.unlink()
+    other = path.with_name("elsewhere")
+    content = None
+    if kind == "file":
+        content = os.urandom(4096)  # not text: it must come back byte for byte
+        other.write_bytes(content)
+    elif kind == "directory":
+        other.mkdir()
+        (other / "keep").write_text("a directory in the way")
+    else:
+        other.symlink_to("/etc/hostname")
+    os.replace(other, path)
+    return content
+
+
+def still_intact(path: Path, kind: str, content: bytes | None) -> bool:
+    info = os.lstat(path)
+    if kind == "file":
+        return stat.S_ISREG(info.st_mode) and path.read_bytes() == content
+    if kind == "directory":
+        return stat.S_ISDIR(info.st_mode) and (path / "keep").read_text() == "a directory in the way"
+    return stat.S_ISLNK(info.st_mode) and os.readlink(path) == "/etc/hostname"
+
+
+def remove(path: Path, kind: str) -> None:
+    if kind == "directory":
+        shutil.rmtree(path)
+    else:
+        path.unlink()
+
+
+@pytest.mark.parametrize(
+    ("kind", "over_the_socket"),
+    [("file", False), ("file", True), ("directory", False), ("symlink", False), ("symlink", True)],
+    ids=["file", "file-renamed-over", "directory", "symlink", "symlink-renamed-over"],
+)
+async def test_a_file_put_at_the_socket_path_is_left_alone_until_it_is_removed(
+    running: RunningSource, kind: str, over_the_socket: bool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
+    rebinds = running.stats.rebinds
+    content = put_in_the_way(running.path, kind, over_the_socket=over_the_socket)
+
+    async def reported() -> None:
+        while running.source.healthy or running.source.problem is None:
+            await asyncio.sleep(0.02)
+
+    await asyncio.wait_for(reported(), 5)
+    await asyncio.sleep(1.0)  # four more rounds of the watcher
+    assert still_intact(running.path, kind, content)
+    assert not running.source.healthy
+    problem = running.source.problem
+    assert problem is not None
+    assert str(running.path) in problem
+    assert {"file": "a regular file", "directory": "a directory", "symlink": "a symbolic link"}[kind] in problem
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and "left alone" in r.getMessage()]
+    assert len(warnings) == 1  # said once, not at every round
+    assert running.stats.rebinds == rebinds
+
+    remove(running.path, kind)
+    await asyncio.wait_for(_until_rebound(running, rebinds), 5)
+    assert stat.S_ISSOCK(os.lstat(running.path).st_mode)
+    assert running.source.problem is None
+    assert await socat_send(running.path, pretty(started("after"))) == 0
+    (event,) = await running.collector.wait_count(1)
+    assert event.instance == "after"
+
+
+async def test_a_file_in_the_way_five_times_in_a_row(running: RunningSource) -> None:
     for round_ in range(5):
         rebinds = running.stats.rebinds
+        content = put_in_the_way(running.path, "file", over_the_socket=round_ % 2 == 1)
+        while running.source.healthy:
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.6)  # two more rounds of the watcher
+        assert still_intact(running.path, "file", content)
         running.path.unlink()
-        running.path.write_text("not a socket")
-        await _wait_rebound(running, rebinds)
-        assert stat.S_ISSOCK(os.lstat(running.path).st_mode)
-        assert await socat_send(running.path, pretty(started(f"after-replace-{round_}"))) == 0
+        await asyncio.wait_for(_until_rebound(running, rebinds), 5)
+        assert await socat_send(running.path, pretty(started(f"after-{round_}"))) == 0
         await running.collector.wait_count(round_ + 1)
-    assert running.collector.instances() == [f"after-replace-{n}" for n in range(5)]
+    assert running.collector.instances() == [f"after-{n}" for n in range(5)]
+
+
+async def test_stopping_while_a_file_is_in_the_way_leaves_it(socket_settings) -> None:
+    running = await start_source(socket_settings)
+    content = put_in_the_way(running.path, "file", over_the_socket=True)
+    while running.source.healthy:
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.6)
+    await running.source.stop()
+    assert still_intact(running.path, "file", content)
 
 
 async def test_socket_replaced_by_another_listener_is_taken_back(running: RunningSource) -> None:

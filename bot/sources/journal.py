@@ -8,6 +8,11 @@ consumed. After moving on to a new segment it keeps re-reading the previous one 
 event emitted just before midnight can land in yesterday's file. A cursor whose segment was pruned, or that
 points past the end of a truncated segment, is a gap: reported once, then reading continues from the oldest
 remaining segment.
+
+A segment named after a day later than tomorrow (UTC; tomorrow is allowed for a clock a little ahead) cannot have
+been written by KGSM yet: a file like `2099-01-01.ndjson` used to be taken for the newest segment, and today's was
+never read again. Such names, and names that are no real day, are ignored (said once per name) until their day
+comes; a cursor that names one (saved by an older bot) starts over as on a cold start.
 """
 
 from __future__ import annotations
@@ -19,13 +24,15 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import aiofiles
 import aiofiles.os
 
 from bot.events import RefusalReason
-from bot.intake import Intake
+from bot.intake import Intake, pause_every
+from bot.ratelog import COUNT, RateLimitedLog
 from bot.store import Store
 
 log = logging.getLogger(__name__)
@@ -50,6 +57,19 @@ class Cursor:
     previous: str | None = None  # the segment before, still re-read for stragglers …
     previous_offset: int = 0
     previous_until: float = 0.0  # … until this Unix time
+
+
+def segment_day(name: str) -> date | None:
+    """The day a segment is named after (`2026-08-14.ndjson`), None when the name is no real day."""
+    try:
+        return date.fromisoformat(name.removesuffix(".ndjson"))
+    except ValueError:
+        return None
+
+
+def latest_segment_day() -> date:
+    """Tomorrow (UTC): the latest day a segment may be named after, allowing for a clock a little ahead."""
+    return datetime.now(UTC).date() + timedelta(days=1)
 
 
 def producer_of(directory: Path) -> str:
@@ -79,16 +99,41 @@ class JournalFollower:
         self._fact = f"journal_cursor:{directory.resolve()}"
         self.cursor: Cursor | None = None
         self.replaying = False
+        self._ignored: set[str] = set()  # segment names already reported as ignored
+        self._errors = RateLimitedLog(log)  # a read that fails at every poll is said once a minute
 
     @property
     def task_name(self) -> str:
         return f"journal {self.directory}"
 
     def _segments(self) -> list[str]:
+        """The segments to follow, oldest first: every one named after a real day up to tomorrow."""
         try:
-            return sorted(entry.name for entry in self.directory.iterdir() if SEGMENT.match(entry.name))
+            names = sorted(entry.name for entry in self.directory.iterdir() if SEGMENT.match(entry.name))
         except OSError:
             return []
+        latest = latest_segment_day()
+        segments = []
+        for name in names:
+            day = segment_day(name)
+            if day is not None and day <= latest:
+                segments.append(name)
+            elif name not in self._ignored:
+                self._ignored.add(name)
+                why = "is no real day" if day is None else f"is later than tomorrow ({latest} UTC)"
+                log.warning(
+                    "journal %s: ignoring the segment %s: its name %s, so KGSM cannot have written it; the other "
+                    "segments are read as usual",
+                    self.directory,
+                    name,
+                    why,
+                )
+        return segments
+
+    @staticmethod
+    def _acceptable(segment: str) -> bool:
+        day = segment_day(segment)
+        return day is not None and day <= latest_segment_day()
 
     def _size(self, segment: str) -> int | None:
         try:
@@ -129,7 +174,14 @@ class JournalFollower:
             try:
                 await self._poll()
             except OSError as exc:
-                log.warning("journal %s: %s; trying again", self.directory, exc)
+                self._errors.log(
+                    ("poll", exc.errno),
+                    logging.WARNING,
+                    "journal %s: %s; trying again",
+                    self.directory,
+                    exc,
+                    summary=f"journal {self.directory}: {COUNT} more failed reads ({exc.strerror or exc})",
+                )
             await asyncio.sleep(POLL_INTERVAL)
 
     async def _poll(self) -> None:
@@ -139,7 +191,18 @@ class JournalFollower:
         assert self.cursor is not None
         if self.cursor.segment == FIRST_SEGMENT:
             self.cursor = Cursor(segments[0], 0)
+        if not self._acceptable(self.cursor.segment):
+            log.warning(
+                "journal %s: the saved cursor names the segment %s, which is ignored (see above); starting over as "
+                "on a cold start",
+                self.directory,
+                self.cursor.segment,
+            )
+            self.cursor = self._cold_start(segments)
+            await self._save()
         cursor = self.cursor
+        if cursor.previous is not None and not self._acceptable(cursor.previous):
+            cursor.previous = None
         size = self._size(cursor.segment)
         if size is None or size < cursor.offset:
             what = "was pruned" if size is None else "is shorter than where reading stopped"
@@ -189,7 +252,8 @@ class JournalFollower:
     async def _take_lines(self, segment: str, offset: int, lines: bytes) -> int:
         source = REPLAY_SOURCE if self.replaying else SOURCE
         stored = []
-        for line in lines.splitlines():
+        for count, line in enumerate(lines.splitlines(), start=1):
+            await pause_every(count)  # a chunk of junk lines must not hold up the rest of the bot
             if line.strip():
                 future = await self._intake.take(
                     line, source=source, peer=f"{self.directory}/{segment}", producer=self.producer

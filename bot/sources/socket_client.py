@@ -42,6 +42,11 @@ class SocketClientSource:
     def healthy(self) -> bool:
         return self.connected
 
+    @property
+    def problem(self) -> str | None:
+        """Why the source is not healthy, in plain words (None while it is)."""
+        return None if self.connected else f"not connected to the socket {self.path}; retrying with backoff"
+
     def claim(self) -> None:
         """The client role owns no path (another program serves the socket), so there is nothing to lock."""
 
@@ -95,11 +100,9 @@ class SocketClientSource:
                 chunk = b""
             if not chunk:
                 break
-            for item in splitter.feed(chunk):
-                await self._intake.take(item, source=self.name, peer=peer)
+            await self._intake.take_split(chunk, splitter, source=self.name, peer=peer)
             if splitter.pending > limit:
                 detail = f"a document grew past {limit} bytes; dropping the connection"
                 self._intake.refuse(RefusalReason.TOO_LARGE, detail, source=self.name, peer=peer)
                 return
-        for item in splitter.finish():
-            await self._intake.take(item, source=self.name, peer=peer)
+        await self._intake.take_split(b"", splitter, source=self.name, peer=peer, finish=True)

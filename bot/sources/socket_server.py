@@ -2,9 +2,13 @@
 
 KGSM only checks that the path exists; if nobody listens, the event is gone. KGSM's own
 `events socket disable|test`, reinstalls and /run cleaners delete or replace the file, which left the
-official bot deaf. This source binds atomically (bind under a temporary name, set mode and group, then
-rename over the path), watches the path, and binds again within a second when the file it owns is gone or is
-no longer its socket. The path belongs to one bot: the source holds an exclusive lock beside the socket
+official bot deaf. This source binds atomically (bind under a temporary name, set mode and group, then link it
+at the path, or rename it over a socket there), watches the path, and binds again within a second when the file
+it owns is gone or another socket took its place (KGSM's own brief `events socket test` listener). Anything else
+at the path (a regular file, a directory, a link) is somebody's and is never overwritten, at start-up (an error)
+nor later: the source says so once, reports itself unhealthy with the reason (so /healthz answers 503), and
+binds again as soon as the path is free. Linking, unlike renaming, fails rather than replace whatever appeared
+at the path in between. The path belongs to one bot: the source holds an exclusive lock beside the socket
 (`socket_lock.py`) for its whole life, taken before binding, so a second bot on the same path refuses to
 start instead of fighting over it; KGSM's own brief test listener takes no lock and is replaced as before.
 """
@@ -27,6 +31,7 @@ from bot.config import SocketSettings
 from bot.events import RefusalReason
 from bot.events.framing import DocumentSplitter
 from bot.intake import Intake
+from bot.ratelog import COUNT
 from bot.sources.socket_lock import SocketInUseError, SocketLock, SocketPathError
 from bot.tasks import Supervisor
 
@@ -53,6 +58,19 @@ def _identity(path: Path) -> _Identity | None:
     except FileNotFoundError:
         return None
     return _Identity(info.st_dev, info.st_ino)
+
+
+def _what(mode: int) -> str:
+    """What a file that is not a socket is, in words."""
+    if stat.S_ISREG(mode):
+        return "a regular file"
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISLNK(mode):
+        return "a symbolic link"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe"
+    return "a device or other special file"
 
 
 class Peer:
@@ -92,6 +110,8 @@ class SocketServerSource:
         self._connections: set[asyncio.Task[None]] = set()
         self._lock: SocketLock | None = None
         self._claim_lost = False
+        self._in_the_way: str | None = None  # why the path is left alone: something that is not a socket is there
+        self._bind_error: str | None = None
 
     @property
     def path(self) -> Path:
@@ -102,10 +122,25 @@ class SocketServerSource:
         """True while the path is the socket this source listens on (and this source still owns the path)."""
         return (
             not self._claim_lost
+            and self._in_the_way is None
             and self._server is not None
             and self._bound is not None
             and _identity(self._path) == self._bound
         )
+
+    @property
+    def problem(self) -> str | None:
+        """Why the source is not healthy, in plain words (None while it is)."""
+        if self.healthy:
+            return None
+        if self._claim_lost:
+            lock = self._lock.path if self._lock is not None else "its lock file"
+            return f"another process holds {lock} and owns {self._path} now; this bot stopped listening"
+        if self._in_the_way is not None:
+            return self._in_the_way
+        if self._bind_error is not None:
+            return f"cannot bind {self._path} again: {self._bind_error}"
+        return f"not listening for KGSM events on {self._path}"
 
     def check_path(self) -> None:
         """Start-up check: the parent directory can be made and the path is free or a socket."""
@@ -147,7 +182,7 @@ class SocketServerSource:
         self.claim()
         assert self._lock is not None
         try:
-            await self._bind()
+            await self._bind(take_back=_identity(self._path) is not None)  # `claim` saw a free path or a socket
         except OSError as exc:
             self._lock.release()
             raise SocketPathError(f"KGSM_SOCKET_PATH={self._path}: cannot bind it: {exc.strerror or exc}") from exc
@@ -170,8 +205,12 @@ class SocketServerSource:
         if self._lock is not None:
             self._lock.release()  # only after the socket is gone, and the lock file itself stays
 
-    def _make_socket(self) -> socket.socket:
-        """Bind under a temporary name with the final mode and group, so the path never has wrong permissions."""
+    def _make_socket(self, take_back: bool) -> socket.socket:
+        """Bind under a temporary name with the final mode and group, so the path never has wrong permissions.
+
+        Then link it at the path, which fails (`FileExistsError`) if anything is there; only with `take_back`,
+        when the path holds another socket, rename it over that one.
+        """
         temporary = self._path.with_name(f".{self._path.name}.{os.getpid()}.tmp")
         with contextlib.suppress(FileNotFoundError):
             temporary.unlink()
@@ -184,7 +223,10 @@ class SocketServerSource:
                 os.chown(temporary, -1, gid)
             sock.listen(512)
             sock.setblocking(False)
-            os.replace(temporary, self._path)
+            if take_back:
+                os.replace(temporary, self._path)
+            else:
+                self._link(temporary)
         except BaseException:
             sock.close()
             with contextlib.suppress(FileNotFoundError):
@@ -192,9 +234,23 @@ class SocketServerSource:
             raise
         return sock
 
-    async def _bind(self) -> None:
+    def _link(self, temporary: Path) -> None:
+        """Put the bound socket at the free path without ever replacing what may have appeared there meanwhile."""
+        try:
+            os.link(temporary, self._path)
+        except FileExistsError:
+            raise
+        except OSError:
+            # A file system without hard links: rename, after looking once more that the path is free.
+            if _identity(self._path) is not None:
+                raise FileExistsError(self._path) from None
+            os.replace(temporary, self._path)
+            return
+        temporary.unlink()
+
+    async def _bind(self, *, take_back: bool) -> None:
         self._path.parent.mkdir(parents=True, exist_ok=True)
-        sock = self._make_socket()
+        sock = self._make_socket(take_back)
         self._bound = _identity(self._path)
         self._server = await asyncio.start_unix_server(self._serve, sock=sock, limit=READ_CHUNK)
 
@@ -209,25 +265,54 @@ class SocketServerSource:
             await asyncio.sleep(WATCH_INTERVAL)
             if not self._keep_claim():
                 return
-            current = _identity(self._path)
-            if current is not None and current == self._bound:
+            try:
+                info: os.stat_result | None = os.lstat(self._path)
+            except FileNotFoundError:
+                info = None
+            if info is not None and _Identity(info.st_dev, info.st_ino) == self._bound:
                 continue
-            if not failing:
-                what = "was deleted" if current is None else "was replaced by another file"
+            if info is not None and not stat.S_ISSOCK(info.st_mode):
+                self._leave_alone(_what(info.st_mode))
+                failing = False
+                continue
+            if self._in_the_way is not None:
+                log.info("socket path %s is free again; binding it", self._path)
+            elif not failing:
+                what = "was deleted" if info is None else "was replaced by another socket"
                 log.warning("socket %s %s; binding it again", self._path, what)
             self._close_listener()
             try:
-                await self._bind()
+                await self._bind(take_back=info is not None)
+            except FileExistsError:
+                continue  # something appeared at the path just now: the next round looks at what it is
             except OSError as exc:
                 self._bound = None
+                self._bind_error = str(exc.strerror or exc)
                 if not failing:
-                    log.error("cannot bind %s again (%s); retrying until it works", self._path, exc.strerror or exc)
+                    log.error("cannot bind %s again (%s); retrying until it works", self._path, self._bind_error)
                 failing = True
                 continue
             if failing:
                 log.info("socket %s is bound again", self._path)
             failing = False
+            self._in_the_way = None
+            self._bind_error = None
             self._intake.stats.rebinds += 1
+
+    def _leave_alone(self, what: str) -> None:
+        """Something that is not a socket is at the path: never overwrite it, stop listening, say so once."""
+        problem = (
+            f"{self._path} is {what}, not this bot's socket: the bot leaves it alone and is not listening for KGSM "
+            "events; remove it and the bot binds its socket there again"
+        )
+        if problem != self._in_the_way:
+            log.error(
+                "socket path %s is now %s; it is left alone and no events are received until it is removed",
+                self._path,
+                what,
+            )
+            self._in_the_way = problem
+        self._close_listener()
 
     def _keep_claim(self) -> bool:
         """Lock the lock file again if something deleted it; step aside if another bot got it first."""
@@ -276,7 +361,14 @@ class SocketServerSource:
             self._intake.refuse(RefusalReason.TIMEOUT, detail, source=self.name, peer=peer)
             return
         except ConnectionError as exc:
-            log.info("connection from %s ended abruptly: %s", peer, exc)
+            self._intake.refusals.log(
+                "connection ended abruptly",
+                logging.INFO,
+                "connection from %s ended abruptly: %s",
+                peer,
+                exc,
+                summary=f"{COUNT} more connections to {self._path} ended abruptly",
+            )
         if len(received) > limit:
             await self._hand_on_complete(received[:limit], peer)
             detail = f"connection sent more than {limit} bytes; closed"
@@ -287,5 +379,4 @@ class SocketServerSource:
 
     async def _hand_on_complete(self, received: bytearray, peer: Peer) -> None:
         """The documents a cut-off connection did complete (the unfinished rest is what is refused)."""
-        for item in DocumentSplitter().feed(bytes(received)):
-            await self._intake.take(item, source=self.name, peer=peer)
+        await self._intake.take_split(bytes(received), DocumentSplitter(), source=self.name, peer=peer)
