@@ -35,7 +35,7 @@ class HttpServer:
         self._bot = bot
         self._host = host
         self._port = port
-        self.guard = ConnectionGuard(bot.stats)
+        self.guard = ConnectionGuard(bot.intake)
         self.app = web.Application(middlewares=[self.guard.middleware])
         self.app.router.add_get("/healthz", self.healthz)
         self.app.router.add_get("/metrics", self.metrics)

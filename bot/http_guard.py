@@ -18,14 +18,12 @@ listening server's protocol factory makes a `GuardedConnection` around aiohttp's
   sending its request longest (`busy`), so slow clients cannot keep a quick one out; when every open one is
   already being answered, the newcomer gets a 503 and is closed at once.
 
-Refusals are counted in the intake's statistics and logged at most once per reason per `LOG_INTERVAL`.
+Refusals go through the intake (`Intake.refuse`, source `http`): counted, and logged once a minute per reason.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
 from collections.abc import Callable
 from typing import cast
 
@@ -33,39 +31,16 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.events import RefusalReason
-from bot.stats import IntakeStats
-
-log = logging.getLogger(__name__)
+from bot.intake import Intake
 
 DEADLINE = 5.0  # seconds from accept until the request's headers and body have all arrived
 MAX_CONNECTIONS = 64
-LOG_INTERVAL = 60.0
+SOURCE = "http"  # how the intake names refusals of connections
 _BUSY_TEXT = b"too many connections; try again shortly\n"
 BUSY_RESPONSE = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nConnection: close\r\nRetry-After: 1\r\n"
     b"Content-Length: " + str(len(_BUSY_TEXT)).encode() + b"\r\n\r\n" + _BUSY_TEXT
 )
-
-
-class RateLimitedLog:
-    """One warning per key per interval; the next one says how many were held back meanwhile."""
-
-    def __init__(self, logger: logging.Logger, interval: float = LOG_INTERVAL) -> None:
-        self._logger = logger
-        self._interval = interval
-        self._last: dict[str, float] = {}
-        self._held: dict[str, int] = {}
-
-    def warning(self, key: str, message: str, *args: object) -> None:
-        now = time.monotonic()
-        last = self._last.get(key)
-        if last is not None and now - last < self._interval:
-            self._held[key] = self._held.get(key, 0) + 1
-            return
-        self._last[key] = now
-        held = self._held.pop(key, 0)
-        suffix = f" (and {held} more like it in the last {self._interval:g} s)" if held else ""
-        self._logger.warning(message + suffix, *args)
 
 
 class GuardedConnection(asyncio.Protocol):
@@ -148,11 +123,10 @@ class GuardedConnection(asyncio.Protocol):
 class ConnectionGuard:
     """The connections of one HTTP server: admits them, cuts them off, and tells aiohttp's side about it."""
 
-    def __init__(self, stats: IntakeStats) -> None:
-        self._stats = stats
+    def __init__(self, intake: Intake) -> None:
+        self._intake = intake
         self._open: dict[asyncio.BaseTransport, GuardedConnection] = {}
         self._arriving: dict[GuardedConnection, None] = {}  # still sending their request, oldest first
-        self._log = RateLimitedLog(log)
 
     @property
     def open_connections(self) -> int:
@@ -188,8 +162,7 @@ class ConnectionGuard:
             del self._open[connection.accepted]
 
     def refused(self, reason: RefusalReason, detail: str, peer: str) -> None:
-        self._stats.count_refused(reason)
-        self._log.warning(reason.value, "refused an HTTP connection from %s (%s): %s", peer, reason.value, detail)
+        self._intake.refuse(reason, detail, source=SOURCE, peer=peer)
 
     @web.middleware
     async def middleware(self, request: web.Request, handler: Handler) -> web.StreamResponse:
