@@ -36,7 +36,7 @@ from bot.kgsm_syntax import (
     logs_line_cap,
 )
 from bot.render.text import safe
-from cogs.utils.checks import is_operator, require_operator
+from cogs.utils.checks import ensure_operator, is_operator, operator_command
 from cogs.utils.choices import BadValue, best_choices
 from cogs.utils.options import Blueprint, Count, Instance, Version
 from cogs.utils.reports import MESSAGE_LIMIT, block, report
@@ -118,6 +118,11 @@ class ConfirmUninstall(CommunityView):
 
 
 class Control(commands.Cog):
+    """The server commands; every one of them only for operators (checked here, on every call)."""
+
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:  # type: ignore[override]
+        return ensure_operator(interaction)
+
     def __init__(self, bot: KGSMBot) -> None:
         self.bot = bot
         settings = bot.settings.control
@@ -186,35 +191,19 @@ class Control(commands.Cog):
 
     # ------------------------------------------------------------------ commands
 
-    @app_commands.command(name="start", description="Start a game server")
-    @app_commands.describe(instance="The server")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    @require_operator()
+    @operator_command(name="start", description="Start a game server", instance="The server")
     async def start(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         await self._instance_action(interaction, "start", instance)
 
-    @app_commands.command(name="stop", description="Stop a game server")
-    @app_commands.describe(instance="The server")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    @require_operator()
+    @operator_command(name="stop", description="Stop a game server", instance="The server")
     async def stop(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         await self._instance_action(interaction, "stop", instance)
 
-    @app_commands.command(name="restart", description="Restart a game server")
-    @app_commands.describe(instance="The server")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    @require_operator()
+    @operator_command(name="restart", description="Restart a game server", instance="The server")
     async def restart(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         await self._instance_action(interaction, "restart", instance)
 
-    @app_commands.command(name="backup", description="Back up a game server")
-    @app_commands.describe(instance="The server")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    @require_operator()
+    @operator_command(name="backup", description="Back up a game server", instance="The server")
     async def backup(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         await self._instance_action(interaction, "backup", instance)
 
@@ -283,11 +272,7 @@ class Control(commands.Cog):
             done = f"Installed the **{safe(found)}** blueprint" + (f" as **{safe(new_name)}**" if new_name else "")
             await self._tell(interaction, content=report(outcome, done))
 
-    @app_commands.command(name="uninstall", description="Uninstall a game server (asks you to confirm)")
-    @app_commands.describe(instance="The server")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    @require_operator()
+    @operator_command(name="uninstall", description="Uninstall a game server (asks you to confirm)", instance="The server")
     async def uninstall(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         name = instance
         holder = self.reservations.holder(name)
@@ -318,10 +303,7 @@ class Control(commands.Cog):
                 self.cli.forget_instances()
             await self._tell(interaction, content=report(outcome, f"Uninstalled **{safe(instance)}**"))
 
-    @app_commands.command(name="blueprints", description="The blueprints KGSM can install")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    @require_operator()
+    @operator_command(name="blueprints", description="The blueprints KGSM can install")
     async def blueprints(self, interaction: discord.Interaction[Any]) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._answering(interaction):

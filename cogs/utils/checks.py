@@ -46,14 +46,28 @@ def is_operator(interaction: discord.Interaction[Any]) -> bool:
     return isinstance(member, discord.Member) and any(role.id in operator_roles for role in member.roles)
 
 
-def require_operator() -> Callable[[T], T]:
-    async def predicate(interaction: discord.Interaction[Any]) -> bool:
-        if is_operator(interaction):
-            return True
-        name = interaction.command.qualified_name if interaction.command else "?"
-        log.warning("refused /%s for %s (%s): not a KGSM operator", name, interaction.user, interaction.user.id)
-        raise NotAllowed(
-            "Only members with the **Manage Server** permission or a KGSM operator role can run server commands."
-        )
+def ensure_operator(interaction: discord.Interaction[Any]) -> bool:
+    """True for an operator; anyone else is refused with a private reason (and the refusal is logged)."""
+    if is_operator(interaction):
+        return True
+    name = interaction.command.qualified_name if interaction.command else "?"
+    log.warning("refused /%s for %s (%s): not a KGSM operator", name, interaction.user, interaction.user.id)
+    raise NotAllowed(
+        "Only members with the **Manage Server** permission or a KGSM operator role can run server commands."
+    )
 
-    return app_commands.check(predicate)
+
+def operator_command(*, name: str, description: str, **parameters: str) -> Callable[[Any], Any]:
+    """A server command: shown by default only to members with Manage Server, in servers, never in DMs.
+
+    Showing it is Discord's part, which an admin may change; the cog's `interaction_check` (`ensure_operator`)
+    is the bot's own check on every call.
+    """
+
+    def decorate(callback: Any) -> Any:
+        if parameters:
+            callback = app_commands.describe(**parameters)(callback)
+        callback = app_commands.guild_only()(app_commands.default_permissions(manage_guild=True)(callback))
+        return app_commands.command(name=name, description=description)(callback)
+
+    return decorate

@@ -1,8 +1,9 @@
 """The vocabulary: what every KGSM event type means, one entry each, in one table.
 
-Each family module (`install`, `lifecycle`, …) lists its entries: the canonical dotted type, KGSM's older
-spellings, the words, emoji and grade, the state it leads to and the operation steps it is part of. Everything
-else in the bot asks this table; adding an event type KGSM has started to emit is one `entry(...)`.
+Each family's table (`install.toml`, `lifecycle.toml`, …, read by `tables`) lists its entries: the canonical
+dotted type, KGSM's older spellings, the words, emoji and grade, the state it leads to and the operation
+steps it is part of. Everything else in the bot asks this table; adding an event type KGSM has started to
+emit is one `[[kinds]]` entry in its family's file.
 
 `canonical_type` turns any spelling KGSM has used (legacy `instance_started`, the CLI's `instance-started`,
 dotted `server.started`) into the canonical one; `kind_of` answers for a type the table does not list too,
@@ -17,23 +18,8 @@ from functools import lru_cache
 from typing import Any
 
 from bot.events.model import EventKind, Family, Subject
-from bot.events.vocabulary import (
-    auth,
-    backup,
-    blueprint,
-    component,
-    config,
-    host,
-    install,
-    library,
-    lifecycle,
-    network,
-    other,
-    players,
-    uninstall,
-    update,
-)
 from bot.events.vocabulary.operations import Operation, gather
+from bot.events.vocabulary.tables import read_tables
 
 __all__ = [
     "FAMILIES",
@@ -45,14 +31,7 @@ __all__ = [
     "resolve_target",
 ]
 
-_MODULES = (install, update, lifecycle, backup, uninstall, network, players, config, blueprint, library, host)
-_KINDS: tuple[EventKind, ...] = (
-    *(kind for module in _MODULES for kind in module.KINDS),
-    *component.KINDS,
-    *auth.KINDS,
-    *other.KINDS,
-    *other.TEST,
-)
+_KINDS: tuple[EventKind, ...] = read_tables()
 
 TABLE: Mapping[str, EventKind] = {kind.type: kind for kind in _KINDS}
 _LEGACY: Mapping[str, str] = {legacy: kind.type for kind in _KINDS for legacy in kind.legacy}
