@@ -120,7 +120,7 @@ class ConfirmUninstall(CommunityView):
 class Control(commands.Cog):
     """The server commands; every one of them only for operators (checked here, on every call)."""
 
-    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:  # type: ignore[override]
+    async def interaction_check(self, interaction: discord.Interaction[Any]) -> bool:
         return ensure_operator(interaction)
 
     def __init__(self, bot: KGSMBot) -> None:
@@ -207,11 +207,12 @@ class Control(commands.Cog):
     async def backup(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         await self._instance_action(interaction, "backup", instance)
 
-    @app_commands.command(name="logs", description="The latest lines of a game server's log (only you see them)")
-    @app_commands.describe(instance="The server", lines="How many lines (1 to 1000, default 50)")
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    @require_operator()
+    @operator_command(
+        name="logs",
+        description="The latest lines of a game server's log (only you see them)",
+        instance="The server",
+        lines="How many lines (1 to 1000, default 50)",
+    )
     async def logs(
         self,
         interaction: discord.Interaction[Any],
@@ -245,15 +246,13 @@ class Control(commands.Cog):
                 log_file = discord.File(io.BytesIO(text.encode()), filename=f"{found}.log")
                 await self._tell(interaction, content=f"{head} are attached.{said}", attachments=[log_file])
 
-    @app_commands.command(name="install", description="Install a game server from a KGSM blueprint")
-    @app_commands.describe(
+    @operator_command(
+        name="install",
+        description="Install a game server from a KGSM blueprint",
         blueprint="The blueprint (/blueprints lists them)",
-        name="The new server's name (KGSM picks one when empty)",
+        name_="The new server's name (KGSM picks one when empty)",
         version="A specific version (the latest when empty)",
     )
-    @app_commands.default_permissions(manage_guild=True)
-    @app_commands.guild_only()
-    @require_operator()
     async def install(
         self,
         interaction: discord.Interaction[Any],
@@ -272,7 +271,9 @@ class Control(commands.Cog):
             done = f"Installed the **{safe(found)}** blueprint" + (f" as **{safe(new_name)}**" if new_name else "")
             await self._tell(interaction, content=report(outcome, done))
 
-    @operator_command(name="uninstall", description="Uninstall a game server (asks you to confirm)", instance="The server")
+    @operator_command(
+        name="uninstall", description="Uninstall a game server (asks you to confirm)", instance="The server"
+    )
     async def uninstall(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
         name = instance
         holder = self.reservations.holder(name)

@@ -8,7 +8,7 @@ needs Manage Server or one of the operator roles (`KGSM_OPERATOR_ROLE_IDS`).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 import discord
@@ -57,16 +57,22 @@ def ensure_operator(interaction: discord.Interaction[Any]) -> bool:
     )
 
 
-def operator_command(*, name: str, description: str, **parameters: str) -> Callable[[Any], Any]:
+CommandCallback = Callable[..., Coroutine[Any, Any, None]]
+
+
+def operator_command(
+    *, name: str, description: str, **parameters: str
+) -> Callable[[CommandCallback], app_commands.Command[Any, ..., None]]:
     """A server command: shown by default only to members with Manage Server, in servers, never in DMs.
 
     Showing it is Discord's part, which an admin may change; the cog's `interaction_check` (`ensure_operator`)
-    is the bot's own check on every call.
+    is the bot's own check on every call. Parameters are described by keyword (`name_` for one named `name`).
     """
 
-    def decorate(callback: Any) -> Any:
+    def decorate(callback: CommandCallback) -> app_commands.Command[Any, ..., None]:
         if parameters:
-            callback = app_commands.describe(**parameters)(callback)
+            described = {key.removesuffix("_"): text for key, text in parameters.items()}
+            callback = app_commands.describe(**described)(callback)
         callback = app_commands.guild_only()(app_commands.default_permissions(manage_guild=True)(callback))
         return app_commands.command(name=name, description=description)(callback)
 
