@@ -23,7 +23,7 @@ from bench.kgsm import document, pretty, send
 from bench.processes import bot_settings, discord_settings, running, scratch, spawn, wait_until
 from bench.report import Row
 from bench.stats import median, percentile
-from bot.delivery import Deliverer
+from bot.delivery.lanes import Deliverer
 from tests.fakes.discord_server import FakeDiscord
 
 TITLE = "Latency"

@@ -23,7 +23,7 @@ from bench.report import Row
 from bench.stats import median
 from bot.bot import KGSMBot, point_discord_py_at
 from bot.config import load_settings
-from bot.delivery import MAX_EMBEDS_PER_MESSAGE
+from bot.delivery.lanes import MAX_EMBEDS_PER_MESSAGE
 from tests.fakes.discord_server import FakeDiscord
 
 TITLE = "Discord requests per operation"

@@ -21,7 +21,7 @@ from bench.processes import accepts, bot_settings, running, scratch, spawn, wait
 from bench.report import Row
 from bench.stats import median
 from bot.events import decode_event
-from bot.store import DATABASE_NAME, Store
+from bot.store.database import DATABASE_NAME, Store
 
 TITLE = "Start-up"
 RUNS = 5

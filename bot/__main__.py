@@ -15,9 +15,9 @@ import urllib.request
 
 import discord
 
-from bot import emit
 from bot.bot import KGSMBot, point_discord_py_at
 from bot.config import ConfigError, Settings, StartupError, load_settings
+from bot.sources import emit
 
 log = logging.getLogger("bot")
 

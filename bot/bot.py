@@ -15,32 +15,32 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.board import StatusBoard
-from bot.community import Community, CommunityTree
+from bot.app.community import Community, CommunityTree
+from bot.app.sync import sync_commands, sync_target
 from bot.config import DiscordSettings, Settings, SocketSettings
-from bot.console import ConsolePoster
-from bot.delivery import Deliverer
+from bot.delivery.board import StatusBoard
+from bot.delivery.console import ConsolePoster
+from bot.delivery.lanes import Deliverer
+from bot.delivery.notifier import Notifier
+from bot.delivery.outbox import Outbox
+from bot.delivery.poster import DiscordPoster, embed_json
+from bot.delivery.presence import Presence
+from bot.delivery.routing import ChannelRule, MuteRule, Router
 from bot.events import Event
-from bot.http import HttpServer
-from bot.intake import Intake
-from bot.notifier import Notifier
-from bot.outbox import Outbox
-from bot.poster import DiscordPoster, embed_json
-from bot.presence import Presence
-from bot.recorder import Recorder
 from bot.render import render_event, render_overview, render_run
-from bot.routing import ChannelRule, MuteRule, Router
+from bot.runtime.supervisor import Supervisor
+from bot.sources.intake import Intake
 from bot.sources.journal import REPLAY_SOURCE, JournalFollower
 from bot.sources.journals import Journals
 from bot.sources.socket_client import SocketClientSource
 from bot.sources.socket_server import SocketServerSource
+from bot.sources.stats import IntakeStats
 from bot.sources.webhook import PATH as WEBHOOK_PATH
 from bot.sources.webhook import WebhookSource
-from bot.state import ComponentBook, StateBook
-from bot.stats import IntakeStats
-from bot.store import Store
-from bot.sync import sync_commands, sync_target
-from bot.tasks import Supervisor
+from bot.store.database import Store
+from bot.store.recorder import Recorder
+from bot.store.state import ComponentBook, StateBook
+from bot.web.server import HttpServer
 from cogs.utils.choices import BadValue
 
 log = logging.getLogger(__name__)

@@ -26,8 +26,8 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot.kgsm_cli import Busy, KgsmCli, KgsmError, Outcome, Reservation, Reservations
-from bot.kgsm_syntax import (
+from bot.kgsm.cli import Busy, KgsmCli, KgsmError, Outcome, Reservation, Reservations
+from bot.kgsm.syntax import (
     LOGS_FOLLOW_WINDOW,
     install_args,
     instance_args,

@@ -14,10 +14,10 @@ import pytest
 
 from bot.bot import KGSMBot, point_discord_py_at
 from bot.config import Settings, SocketSettings, load_settings
-from bot.intake import Intake
+from bot.runtime.supervisor import Supervisor
+from bot.sources.intake import Intake
 from bot.sources.socket_server import SocketServerSource
-from bot.stats import IntakeStats
-from bot.tasks import Supervisor
+from bot.sources.stats import IntakeStats
 from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import Collector
 

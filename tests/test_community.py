@@ -12,7 +12,7 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.community import REFUSAL, CommunityTree, RefusalLog
+from bot.app.community import REFUSAL, CommunityTree, RefusalLog
 from cogs.utils.views import CommunityView
 from tests.conftest import StartBot
 from tests.control_support import (
@@ -53,7 +53,7 @@ def stranger(**kwargs: object) -> dict[str, object]:
 
 
 def refusals(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "bot.community" and "refused" in r.getMessage()]
+    return [r.getMessage() for r in caplog.records if r.name == "bot.app.community" and "refused" in r.getMessage()]
 
 
 # ------------------------------------------------------------------------------------------ commands
@@ -252,7 +252,7 @@ async def test_servers_joined_before_the_start_are_not_left_but_reported_once(
         live = await start_bot(DISCORD_GUILD_ID=str(typo))
     assert fake.requests_to(LEAVE) == []
     assert set(fake.guild_ids()) >= {fake.guild_id, STRANGER}
-    messages = [r.getMessage() for r in caplog.records if r.name == "bot.community"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "bot.app.community"]
     for guild_id in (fake.guild_id, STRANGER):
         reports = [m for m in messages if f"({guild_id}), which DISCORD_GUILD_ID does not list" in m]
         assert len(reports) == 1, messages

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.kgsm_syntax import Syntax, list_args
+from bot.kgsm.syntax import Syntax, list_args
 from tests.conftest import StartBot
 from tests.control_support import (
     ACTOR,

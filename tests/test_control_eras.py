@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.kgsm_syntax import LOGS_FOLLOW_WINDOW
+from bot.kgsm.syntax import LOGS_FOLLOW_WINDOW
 from tests.conftest import StartBot
 from tests.control_support import FakeKgsm, answer, ask, invoke, new_fake_kgsm, start
 from tests.fakes.discord_server import FakeDiscord

@@ -13,7 +13,7 @@ import pytest
 
 from bot.events import TABLE, Family, State, kind_of, parse_event
 from bot.render import render_event
-from bot.state import StateBook
+from bot.store.state import StateBook
 from tests.dotted import (
     CATALOGUE,
     ORANGE,

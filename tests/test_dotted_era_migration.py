@@ -11,14 +11,13 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot import migrations
-from bot.store import DATABASE_NAME
+from bot.store.database import DATABASE_NAME, migrations
 from tests.conftest import DEFAULT_CHANNEL, StartBot
 from tests.dotted import PAYLOADS, embeds_of, readable
 from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import ROOT, pretty, socat_send
 
-MIGRATIONS = ROOT / "bot" / "migrations"
+MIGRATIONS = ROOT / "bot" / "store" / "migrations"
 # (id, type, family, instance, data): what the bot of migration 0002 stored, spelled as KGSM then spelled it.
 HISTORY = [
     ("sha256:old-1", "instance_started", "lifecycle", "valheim", {"InstanceName": "valheim"}),

@@ -9,10 +9,10 @@ from typing import Any
 
 import pytest
 
-from bot.board import StatusBoard
+from bot.delivery.board import StatusBoard
+from bot.delivery.pacing import Pacer
+from bot.delivery.presence import Presence
 from bot.events import OPERATIONS
-from bot.pacing import Pacer
-from bot.presence import Presence
 from tests.conftest import CHANNEL_A, CHANNEL_B, CHANNEL_C, DEFAULT_CHANNEL, TOKEN, LiveBot, StartBot
 from tests.fakes.discord_server import FakeDiscord, fast_discord_retries
 from tests.helpers import bot_environment, pretty, socat_send, start_bot_process, started

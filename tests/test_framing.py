@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from bot.events import RefusalReason
 from bot.events.framing import DocumentSplitter, Junk
-from bot.intake import Intake
-from bot.stats import IntakeStats
+from bot.sources.intake import Intake
+from bot.sources.stats import IntakeStats
 from tests.helpers import Collector, pretty, started
 
 MAX_DEPTH = 32
@@ -139,12 +139,12 @@ async def test_a_megabyte_of_junk_lines_is_counted_line_by_line_and_logged_once(
     assert [event.instance for event in collector.events] == ["after"]
     assert stats.refused == {"not_json": 2 << 16}
     assert stats.received == stats.accepted + stats.refused_total == (2 << 16) + 1
-    refusals = [record.getMessage() for record in caplog.records if record.name == "bot.intake"]
+    refusals = [record.getMessage() for record in caplog.records if record.name == "bot.sources.intake"]
     assert len(refusals) == 1
     assert "lines of stray text" in refusals[0]
 
     async def summary() -> str:
-        while len(refusals := [r.getMessage() for r in caplog.records if r.name == "bot.intake"]) < 2:
+        while len(refusals := [r.getMessage() for r in caplog.records if r.name == "bot.sources.intake"]) < 2:
             await asyncio.sleep(0.02)
         return refusals[1]
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from bot.sources import journal as journal_module
-from bot.store import Store
+from bot.store.database import Store
 from tests.conftest import DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import FIXTURES, pretty, socat_send

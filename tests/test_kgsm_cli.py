@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.kgsm_cli import OUTPUT_LIMIT, KgsmCli, Outcome
-from bot.kgsm_syntax import (
+from bot.kgsm.cli import OUTPUT_LIMIT, KgsmCli, Outcome
+from bot.kgsm.syntax import (
     Backup,
     Syntax,
     check_backup_id,

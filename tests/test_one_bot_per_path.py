@@ -22,11 +22,11 @@ import aiohttp
 import pytest
 
 from bot.config import SocketSettings
-from bot.intake import Intake
+from bot.runtime.supervisor import Supervisor
+from bot.sources.intake import Intake
 from bot.sources.socket_lock import lock_path_for
 from bot.sources.socket_server import SocketInUseError, SocketPathError, SocketServerSource
-from bot.stats import IntakeStats
-from bot.tasks import Supervisor
+from bot.sources.stats import IntakeStats
 from tests.conftest import RunningSource, start_source
 from tests.helpers import Collector, bot_environment, free_port, pretty, socat_send, start_bot_process, started
 

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from bot.ratelog import COUNT, RateLimitedLog
+from bot.runtime.ratelog import COUNT, RateLimitedLog
 
 LOGGER = logging.getLogger("tests.ratelog")
 

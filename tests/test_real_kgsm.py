@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.operations import QUIET_AFTER
+from bot.events.runs import QUIET_AFTER
 from tests.conftest import DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import FIXTURES, socat_send

@@ -7,8 +7,8 @@ import logging
 import pytest
 
 from bot.config import load_settings
+from bot.delivery.routing import Router
 from bot.events import parse_event
-from bot.routing import Router
 
 A, B, C, D = 111111111111111111, 222222222222222222, 333333333333333333, 444444444444444444
 
@@ -49,7 +49,7 @@ def test_muted_types_and_families_are_not_posted(muted: str) -> None:
 
 def test_unmapped_without_default_is_logged_once_per_instance(caplog: pytest.LogCaptureFixture) -> None:
     routes = router(KGSM_CHANNELS=f"valheim={B}")
-    with caplog.at_level(logging.WARNING, logger="bot.routing"):
+    with caplog.at_level(logging.WARNING, logger="bot.delivery.routing"):
         for _ in range(3):
             assert routes.channels_for(event()) == []
         assert routes.channels_for(event(instance="minecraft")) == []

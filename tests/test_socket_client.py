@@ -8,10 +8,10 @@ import time
 from pathlib import Path
 
 from bot.config import SocketSettings
-from bot.intake import Intake
+from bot.runtime.supervisor import Supervisor
+from bot.sources.intake import Intake
 from bot.sources.socket_client import SocketClientSource
-from bot.stats import IntakeStats
-from bot.tasks import Supervisor
+from bot.sources.stats import IntakeStats
 from tests.helpers import Collector, pretty, started
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from bot.events import canonical_type
+from bot.runtime.supervisor import Supervisor
 from bot.sources.socket_server import SocketPathError, SocketServerSource
-from bot.tasks import Supervisor
 from tests.conftest import RunningSource, start_source
 from tests.helpers import ERAS, FIXTURES, pretty, socat_send, started
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.events import parse_event
-from bot.state import State, StateBook
+from bot.store.state import State, StateBook
 
 
 def feed(*types: str, **data: str) -> StateBook:

@@ -18,8 +18,8 @@ from typing import Any
 import aiohttp
 import pytest
 
-from bot import http_guard
 from bot.sources import webhook
+from bot.web import guard as http_guard
 from tests.conftest import DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.fakes.discord_server import FakeDiscord
 from tests.faults import fill, tmpfs

@@ -8,7 +8,7 @@ from bot.events import Event
 from bot.render.event import Names, no_names, subject_of
 from bot.render.palette import grade_icon
 from bot.render.text import safe
-from bot.state import InstanceState
+from bot.store.state import InstanceState
 
 
 def relative(moment: datetime) -> str:

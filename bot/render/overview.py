@@ -7,7 +7,7 @@ import discord
 from bot.render.lines import state_line
 from bot.render.palette import BLURPLE
 from bot.render.text import safe, truncate
-from bot.state import InstanceState
+from bot.store.state import InstanceState
 
 
 def render_overview(states: list[InstanceState]) -> discord.Embed:

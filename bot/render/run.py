@@ -5,7 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.events import kind_of
-from bot.operations import Run, RunStatus
+from bot.events.runs import Run, RunStatus
 from bot.render.event import Names, no_names
 from bot.render.limits import fit_to_limits
 from bot.render.palette import BLUE, GREEN, ORANGE, RED

@@ -31,9 +31,9 @@ import aiofiles
 import aiofiles.os
 
 from bot.events import RefusalReason
-from bot.intake import Intake, pause_every
-from bot.ratelog import COUNT, RateLimitedLog
-from bot.store import Store
+from bot.runtime.ratelog import COUNT, RateLimitedLog
+from bot.sources.intake import Intake, pause_every
+from bot.store.database import Store
 
 log = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from bot.config import JournalSettings
+from bot.runtime.supervisor import Supervisor
 from bot.sources.journal import JournalFollower, discover
-from bot.tasks import Supervisor
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from pathlib import Path
 from bot.config import SocketSettings
 from bot.events import RefusalReason
 from bot.events.framing import DocumentSplitter
-from bot.intake import Intake
-from bot.tasks import Backoff, Supervisor, retrying
+from bot.runtime.supervisor import Backoff, Supervisor, retrying
+from bot.sources.intake import Intake
 
 log = logging.getLogger(__name__)
 

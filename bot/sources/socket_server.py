@@ -30,10 +30,10 @@ from pathlib import Path
 from bot.config import SocketSettings
 from bot.events import RefusalReason
 from bot.events.framing import DocumentSplitter
-from bot.intake import Intake
-from bot.ratelog import COUNT
+from bot.runtime.ratelog import COUNT
+from bot.runtime.supervisor import Supervisor
+from bot.sources.intake import Intake
 from bot.sources.socket_lock import SocketInUseError, SocketLock, SocketPathError
-from bot.tasks import Supervisor
 
 __all__ = ["Peer", "SocketInUseError", "SocketPathError", "SocketServerSource"]
 

@@ -37,7 +37,7 @@ from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
 from bot.events import Event, EventRefused, RefusalReason, decode_event
-from bot.intake import Intake
+from bot.sources.intake import Intake
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from typing import Any
 import discord
 from discord import AppCommandOptionType, app_commands
 
-from bot.kgsm_syntax import BadName, check_name, check_version
+from bot.kgsm.syntax import BadName, check_name, check_version
 from bot.render.text import code, plain
 from cogs.utils.choices import BadValue
 

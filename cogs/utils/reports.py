@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.kgsm_cli import Outcome
+from bot.kgsm.cli import Outcome
 
 MESSAGE_LIMIT = 2000
 DETAIL_LINES = 15  # of a successful command's output

@@ -21,9 +21,9 @@ import sqlite3
 from collections.abc import Awaitable, Callable
 
 from bot.events import Event
-from bot.ratelog import COUNT, RateLimitedLog
-from bot.store import Store
-from bot.tasks import Backoff, retrying
+from bot.runtime.ratelog import COUNT, RateLimitedLog
+from bot.runtime.supervisor import Backoff, retrying
+from bot.store.database import Store
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.kgsm_syntax import (
+from bot.kgsm.syntax import (
     Backup,
     Syntax,
     detect_syntax,

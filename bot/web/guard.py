@@ -31,7 +31,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.events import RefusalReason
-from bot.intake import Intake
+from bot.sources.intake import Intake
 
 DEADLINE = 5.0  # seconds from accept until the request's headers and body have all arrived
 MAX_CONNECTIONS = 64

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.events import OPERATIONS
-from bot.operations import Run, RunStatus
-from bot.store import Store
+from bot.events.runs import Run, RunStatus
+from bot.store.database import Store
 
 
 @dataclass(frozen=True)

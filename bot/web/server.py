@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
-from bot import metrics
 from bot.config import StartupError
-from bot.http_guard import ConnectionGuard
+from bot.web import metrics
+from bot.web.guard import ConnectionGuard
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot

@@ -16,8 +16,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from bot.events import Event, EventRefused, RefusalReason, decode_event, parse_event
 from bot.events.framing import DocumentSplitter, Junk
 from bot.events.parsing import could_nest_deeply, may_hold_surrogates
-from bot.ratelog import COUNT, DEFAULT_INTERVAL, RateLimitedLog
-from bot.stats import IntakeStats
+from bot.runtime.ratelog import COUNT, DEFAULT_INTERVAL, RateLimitedLog
+from bot.sources.stats import IntakeStats
 
 log = logging.getLogger(__name__)
 

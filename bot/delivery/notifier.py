@@ -15,13 +15,13 @@ from datetime import datetime
 
 import discord
 
-from bot.delivery import Deliverer, RunMessage, StandaloneItem
+from bot.delivery.lanes import Deliverer, RunMessage, StandaloneItem
+from bot.delivery.outbox import Outbox
+from bot.delivery.poster import EmbedJSON, embed_json
 from bot.events import Event
-from bot.operations import Run, RunStatus, belongs_to, has_gone_quiet, opens_run, run_key
-from bot.outbox import Outbox
-from bot.poster import EmbedJSON, embed_json
-from bot.ratelog import COUNT, RateLimitedLog
+from bot.events.runs import Run, RunStatus, belongs_to, has_gone_quiet, opens_run, run_key
 from bot.render.text import code, plain
+from bot.runtime.ratelog import COUNT, RateLimitedLog
 
 log = logging.getLogger(__name__)
 

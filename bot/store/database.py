@@ -25,11 +25,11 @@ from typing import Any
 
 import aiosqlite
 
-from bot import migrations
 from bot.config import StartupError
 from bot.events import Event, Outcome, Severity, kind_of
 from bot.events.parsing import freeze
-from bot.state import DATA_KEYS_READ
+from bot.store import migrations
+from bot.store.state import DATA_KEYS_READ
 
 log = logging.getLogger(__name__)
 

@@ -25,10 +25,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from bot.operations import Run
-from bot.outbox import Outbox
-from bot.pacing import Pacer
-from bot.poster import (
+from bot.delivery.outbox import Outbox
+from bot.delivery.pacing import Pacer
+from bot.delivery.poster import (
     TRANSIENT,
     ChannelUnavailable,
     EmbedJSON,
@@ -38,8 +37,9 @@ from bot.poster import (
     RetryLater,
     embed_chars,
 )
+from bot.events.runs import Run
 from bot.render.palette import ORANGE
-from bot.tasks import Backoff, Supervisor, retrying
+from bot.runtime.supervisor import Backoff, Supervisor, retrying
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from collections.abc import Iterable
 import discord
 from discord import app_commands
 
-from bot.store import Store
+from bot.store.database import Store
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import discord
 
-from bot.state import StateBook
+from bot.store.state import StateBook
 
 
 class Presence:

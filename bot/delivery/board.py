@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 
 import discord
 
-from bot.delivery import Deliverer
-from bot.poster import ChannelUnavailable, MessageGone, Rejected, embed_json
-from bot.state import InstanceState, StateBook
-from bot.store import Store
+from bot.delivery.lanes import Deliverer
+from bot.delivery.poster import ChannelUnavailable, MessageGone, Rejected, embed_json
+from bot.store.database import Store
+from bot.store.state import InstanceState, StateBook
 
 log = logging.getLogger(__name__)
 
