@@ -11,12 +11,12 @@ from typing import Any
 
 import discord
 import yarl
-from discord import app_commands
 from discord.ext import commands
 
 from bot import __version__
-from bot.app.community import Community, CommunityTree
+from bot.app.community import Community
 from bot.app.sync import sync_commands, sync_target
+from bot.app.tree import Tree
 from bot.config import DiscordSettings, Settings, SocketSettings
 from bot.delivery.board import StatusBoard
 from bot.delivery.console import ConsolePoster
@@ -40,8 +40,8 @@ from bot.sources.webhook import WebhookSource
 from bot.store.database import Store
 from bot.store.recorder import Recorder
 from bot.store.state import ComponentBook, StateBook
+from bot.web.health import HealthParts
 from bot.web.server import HttpServer
-from cogs.utils.choices import BadValue
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +86,7 @@ class KGSMBot(commands.Bot):
             intents=discord.Intents(guilds=True),
             allowed_mentions=discord.AllowedMentions.none(),
             help_command=None,
-            tree_cls=CommunityTree,
+            tree_cls=Tree,
             **client_options,
         )
         self.settings = settings
@@ -122,7 +122,9 @@ class KGSMBot(commands.Bot):
         )
         self.presence = None if self.dry_run else Presence(self, self.states)
         http = settings.http
-        self.web = HttpServer(self, http.host, http.port) if http.port is not None else None
+        self.web = (
+            HttpServer(self._health_parts(), self.intake, http.host, http.port) if http.port is not None else None
+        )
         if self.web is not None and http.webhook_secret:
             webhook = WebhookSource(
                 self.intake,
@@ -138,8 +140,29 @@ class KGSMBot(commands.Bot):
             ),
             self.supervisor,
         )
-        self.tree.error(self._on_command_error)
         self._services_started = False
+
+    def _health_parts(self) -> HealthParts:
+        return HealthParts(
+            store=self.store,
+            source=self.source,
+            supervisor=self.supervisor,
+            recorder=self.recorder,
+            outbox=self.outbox,
+            stats=self.stats,
+            delivery=self.delivery.stats,
+            states=self.states,
+            components=self.components,
+            journals=lambda: self.journals.followers,
+            gateway=self.gateway_state,
+        )
+
+    def gateway_state(self) -> str:
+        if self.dry_run:
+            return "dry-run"
+        if self.is_closed():
+            return "closed"
+        return "connected" if self.is_ready() and self.ws is not None and self.ws.open else "disconnected"
 
     async def setup_hook(self) -> None:
         await self.start_services()
@@ -251,21 +274,6 @@ class KGSMBot(commands.Bot):
         removed = await self.store.prune(cutoff)
         if removed:
             log.info("pruned %d events older than %d days", removed, self.settings.store.history_days)
-
-    async def _on_command_error(self, interaction: discord.Interaction, error: app_commands.AppCommandError) -> None:
-        """Checks and bad values answer the user privately; anything else is logged and apologised for."""
-        if isinstance(error, app_commands.CheckFailure | app_commands.TransformerError):
-            message = str(error)
-            if isinstance(error, BadValue | app_commands.TransformerError):
-                name = interaction.command.qualified_name if interaction.command else "?"
-                log.warning("refused /%s for %s (%s): %s", name, interaction.user, interaction.user.id, message[:300])
-        else:
-            log.error("/%s failed", interaction.command.name if interaction.command else "?", exc_info=error)
-            message = "Something went wrong on the bot's side; the error is in its log."
-        if interaction.response.is_done():
-            await interaction.followup.send(message, ephemeral=True)
-        else:
-            await interaction.response.send_message(message, ephemeral=True)
 
     async def _finish_recording(self) -> None:
         """Store and dispatch what the sources already handed over, if the database lets it in time."""

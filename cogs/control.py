@@ -26,6 +26,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.app.tree import BadValue
 from bot.kgsm.cli import Busy, KgsmCli, KgsmError, Outcome, Reservation, Reservations
 from bot.kgsm.syntax import (
     LOGS_FOLLOW_WINDOW,
@@ -37,7 +38,7 @@ from bot.kgsm.syntax import (
 )
 from bot.render.text import safe
 from cogs.utils.checks import ensure_operator, is_operator, operator_command
-from cogs.utils.choices import BadValue, best_choices
+from cogs.utils.choices import best_choices
 from cogs.utils.options import Blueprint, Count, Instance, Version
 from cogs.utils.reports import MESSAGE_LIMIT, block, report
 from cogs.utils.views import CommunityView

@@ -18,7 +18,7 @@ from cogs.utils.views import CommunityView
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
-    from bot.store.database import StoredEvent
+    from bot.store.rows import StoredEvent
 
 log = logging.getLogger(__name__)
 

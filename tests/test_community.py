@@ -12,7 +12,8 @@ from pathlib import Path
 import discord
 import pytest
 
-from bot.app.community import REFUSAL, CommunityTree, RefusalLog
+from bot.app.community import REFUSAL
+from bot.app.tree import Tree
 from cogs.utils.views import CommunityView
 from tests.conftest import StartBot
 from tests.control_support import (
@@ -168,7 +169,7 @@ def test_every_view_of_the_cogs_checks_the_community() -> None:
 
 async def test_the_bot_uses_the_community_tree(fake: FakeDiscord, start_bot: StartBot) -> None:
     live = await start_bot()
-    assert isinstance(live.bot.tree, CommunityTree)
+    assert isinstance(live.bot.tree, Tree)
 
 
 # ------------------------------------------------------------------------------------------ the log
@@ -187,17 +188,6 @@ async def test_a_flood_of_refusals_is_logged_once(
     assert f"from server {STRANGER}, which DISCORD_GUILD_ID does not list" in lines[0]
     assert "from a direct message" in lines[1]
     assert not kgsm.log.exists()
-
-
-def test_the_refusal_log_says_how_many_it_did_not_log() -> None:
-    now = [0.0]
-    limiter = RefusalLog(every=60.0, clock=lambda: now[0])
-    assert limiter.note("server 1") == 0
-    assert [limiter.note("server 1") for _ in range(5)] == [None] * 5
-    assert limiter.note("server 2") == 0, "each origin has its own line"
-    now[0] = 61.0
-    assert limiter.note("server 1") == 5
-    assert limiter.note("server 1") is None
 
 
 # ------------------------------------------------------------------------------------------ commands' place

@@ -4,9 +4,9 @@ A Discord bot is public by default: anyone may add it to a server of their own, 
 Server and would pass every permission check. So, whatever Discord offers:
 
 - every interaction (slash command, autocomplete, button) from another server or a direct message is refused
-  with one private line before anything runs: `CommunityTree.interaction_check` for commands and
+  with one private line before anything runs: `bot.app.tree.Tree.interaction_check` for commands and
   autocomplete, `cogs.utils.views.CommunityView` for every view's buttons; refusals are logged at most once a
-  minute per origin, with the number not logged;
+  minute per origin, then how many more there were (`bot.runtime.ratelog`);
 - a server that adds the bot while it runs is left at once;
 - a server the bot was already in when it started is never left (a typo in `DISCORD_GUILD_ID` must not make
   the bot leave the real server): it is logged once, with what to do, and answered nothing.
@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 import discord
 from discord import app_commands
+
+from bot.runtime.ratelog import COUNT, RateLimitedLog
 
 log = logging.getLogger(__name__)
 
@@ -44,34 +45,13 @@ def attempted(interaction: discord.Interaction[Any]) -> str:
     return f"{interaction.type.name} {str(data.get('custom_id', '?'))[:100]}"
 
 
-class RefusalLog:
-    """Decides which refusals are logged: the first from an origin, then one per `every` seconds, saying how
-    many were not logged in between. A flood costs a line a minute, not a line an interaction."""
-
-    def __init__(self, every: float = LOG_EVERY, clock: Callable[[], float] = time.monotonic) -> None:
-        self.every = every
-        self.clock = clock
-        self._last: dict[str, float] = {}
-        self._unlogged: dict[str, int] = {}
-
-    def note(self, origin: str) -> int | None:
-        """None when this refusal is not to be logged; else how many from `origin` were not logged before it."""
-        now = self.clock()
-        last = self._last.get(origin)
-        if last is not None and now - last < self.every:
-            self._unlogged[origin] = self._unlogged.get(origin, 0) + 1
-            return None
-        self._last[origin] = now
-        return self._unlogged.pop(origin, 0)
-
-
 class Community:
     """The servers the bot serves, and what it does about every other one."""
 
-    def __init__(self, guild_ids: Iterable[int], started_at: datetime, refusals: RefusalLog | None = None) -> None:
+    def __init__(self, guild_ids: Iterable[int], started_at: datetime) -> None:
         self.guild_ids = frozenset(guild_ids)
         self.started_at = started_at
-        self.refusals = refusals or RefusalLog()
+        self.refusals = RateLimitedLog(log, LOG_EVERY)
         self.ready = False  # set at the first on_ready: a guild_join before it is not a new join
         self._reported: set[int] = set()
 
@@ -85,17 +65,16 @@ class Community:
         if self.serves(interaction.guild_id):
             return True
         origin = origin_of(interaction.guild_id)
-        unlogged = self.refusals.note(origin)
-        if unlogged is not None:
-            more = f" ({unlogged} more refused since the last line)" if unlogged else ""
-            log.warning(
-                "refused %s by %s (%s) from %s, which DISCORD_GUILD_ID does not list%s",
-                attempted(interaction),
-                interaction.user,
-                interaction.user.id,
-                origin,
-                more,
-            )
+        self.refusals.log(
+            origin,
+            logging.WARNING,
+            "refused %s by %s (%s) from %s, which DISCORD_GUILD_ID does not list",
+            attempted(interaction),
+            interaction.user,
+            interaction.user.id,
+            origin,
+            summary=f"refused {COUNT} more interactions from {origin}",
+        )
         await self._answer(interaction)
         return False
 
@@ -162,11 +141,3 @@ class Community:
             log.error("could not leave the server %s: %s; it is answered nothing all the same", guild.id, error)
             return False
         return True
-
-
-class CommunityTree(app_commands.CommandTree[discord.Client]):
-    """The command tree of a bot with a `community`: commands and autocomplete from elsewhere are refused."""
-
-    async def interaction_check(self, interaction: discord.Interaction[discord.Client], /) -> bool:
-        community: Community | None = getattr(self.client, "community", None)
-        return community is not None and await community.admit(interaction)

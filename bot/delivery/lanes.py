@@ -4,8 +4,10 @@ Each channel has a lane with its own worker (supervised: an unexpected error res
 held), so a slow or broken channel delays no other. A lane sends, in order: standalone embeds (several
 waiting ones go out together, up to 10 per message), the first message of each operation run, and edits of
 live run messages, at most one per `edit_interval` per message (the final state is always written). Every
-send is paced (see `bot.pacing`), carries a nonce that Discord enforces, and is marked done in the outbox
-only after Discord accepted it, so a crash or an outage of any length neither loses nor doubles a message.
+send carries a nonce that Discord enforces and is marked done in the outbox only after Discord accepted it,
+so a crash or an outage of any length neither loses nor doubles a message. Rate limits are discord.py's: it
+reads Discord's bucket headers and waits before a request would be refused; the lanes add what it lacks,
+batching and a channel that cannot hold up another.
 Whatever Discord says that will work later (429, 5xx, no network: `bot.poster`) is retried with backoff
 without limit of time, and so is a database that cannot be written; a channel that is gone or forbidden
 fails its deliveries with the reason and is reported once, in the log and in the default channel.
@@ -17,16 +19,13 @@ import asyncio
 import contextlib
 import functools
 import logging
-import math
 import sqlite3
 import time
-from collections import deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from typing import TypeVar
 
+from bot.delivery.messages import Action, DeliveryStats, Edit, Lane, RunMessage, StandaloneItem
 from bot.delivery.outbox import Outbox
-from bot.delivery.pacing import Pacer
 from bot.delivery.poster import (
     TRANSIENT,
     ChannelUnavailable,
@@ -39,7 +38,8 @@ from bot.delivery.poster import (
 )
 from bot.events.runs import Run
 from bot.render.palette import ORANGE
-from bot.runtime.supervisor import Backoff, Supervisor, retrying
+from bot.runtime.retry import Backoff, retrying
+from bot.runtime.supervisor import Supervisor
 
 log = logging.getLogger(__name__)
 
@@ -48,77 +48,6 @@ MAX_RETRY_DELAY = 60.0
 MAX_EMBEDS_PER_MESSAGE = 10
 MAX_CHARS_PER_MESSAGE = 6000
 T = TypeVar("T")
-
-
-@dataclass
-class StandaloneItem:
-    row_id: int
-    embed: EmbedJSON
-    batch_id: int | None = None
-
-
-@dataclass
-class RunMessage:
-    """The live message of one run in one channel."""
-
-    run: Run
-    channel_id: int
-    message_id: int | None = None
-    written_version: int = 0
-    last_write: float = -math.inf
-    reposts: int = 0
-    queued: bool = False
-    queued_at: float = 0.0
-
-    @property
-    def behind(self) -> bool:
-        return self.written_version < self.run.version
-
-    @property
-    def nonce(self) -> str:
-        return f"kgsm-r{self.run.id}c{self.channel_id % 1_000_000}n{self.reposts}"
-
-
-@dataclass
-class DeliveryStats:
-    messages_posted: int = 0
-    messages_edited: int = 0
-    embeds_posted: int = 0
-    retries: int = 0
-    failed: int = 0
-    unavailable_channels: set[int] = field(default_factory=set)
-
-
-@dataclass
-class Edit:
-    """Write a live message's newest state."""
-
-    message: RunMessage
-
-
-Action = list[StandaloneItem] | RunMessage | Edit
-
-
-@dataclass
-class Lane:
-    channel_id: int
-    queue: deque[StandaloneItem | RunMessage] = field(default_factory=deque)
-    live: dict[int, RunMessage] = field(default_factory=dict)
-    wakeup: asyncio.Event = field(default_factory=asyncio.Event)
-    last_post: float = -math.inf
-    in_flight: bool = False
-
-    @property
-    def task_name(self) -> str:
-        return f"deliver-{self.channel_id}"
-
-    def put_back(self, action: Action) -> None:
-        """An action interrupted by an unexpected error goes first again when the worker restarts."""
-        if isinstance(action, list):
-            self.queue.extendleft(reversed(action))
-        elif isinstance(action, RunMessage):
-            self.queue.appendleft(action)
-        # an Edit needs nothing: its message is still behind in `live`
 
 
 class Deliverer:
@@ -142,7 +71,6 @@ class Deliverer:
     ) -> None:
         self.poster = poster
         self.outbox = outbox
-        self.pacer = Pacer()
         self._render_run = render_run
         self._wait_ready = wait_ready
         self._default_channel_id = default_channel_id
@@ -314,12 +242,8 @@ class Deliverer:
                 action.queued = False
 
     async def _discord(self, channel_id: int, request: Callable[[], Awaitable[T]]) -> T:
-        """One request to Discord, paced, tried again until Discord takes it or refuses it for good."""
+        """One request to Discord, tried again until Discord takes it or refuses it for good."""
         outage: list[str] = []
-
-        async def paced() -> T:
-            await self.pacer.acquire(channel_id)
-            return await request()
 
         def on_retry(error: BaseException) -> float | None:
             self.stats.retries += 1
@@ -331,7 +255,7 @@ class Deliverer:
             return error.retry_after if isinstance(error, RetryLater) else None
 
         result = await retrying(
-            paced, TRANSIENT, backoff=Backoff(FIRST_RETRY_DELAY, MAX_RETRY_DELAY), on_retry=on_retry
+            request, TRANSIENT, backoff=Backoff(FIRST_RETRY_DELAY, MAX_RETRY_DELAY), on_retry=on_retry
         )
         if outage:
             log.info("channel %s accepts messages again", channel_id)

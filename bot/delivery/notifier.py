@@ -15,7 +15,8 @@ from datetime import datetime
 
 import discord
 
-from bot.delivery.lanes import Deliverer, RunMessage, StandaloneItem
+from bot.delivery.lanes import Deliverer
+from bot.delivery.messages import RunMessage, StandaloneItem
 from bot.delivery.outbox import Outbox
 from bot.delivery.poster import EmbedJSON, embed_json
 from bot.events import Event

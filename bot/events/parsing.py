@@ -66,6 +66,15 @@ def freeze(value: Any) -> Any:
     return value
 
 
+def thaw(value: Any) -> Any:
+    """Plain JSON again (dicts and lists) from what `freeze` made, for `json.dumps`."""
+    if isinstance(value, Mapping):
+        return {key: thaw(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [thaw(item) for item in value]
+    return value
+
+
 def clean_text(value: Any) -> Any:
     """`value` (decoded JSON) with every lone surrogate in its strings and keys replaced by U+FFFD."""
     if isinstance(value, str):

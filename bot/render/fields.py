@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.events import Subject, reported
+from bot.events.parsing import thaw
 from bot.render.text import code, safe, words
 
 # The keys that name an event's subject, by its kind of subject: already in the title, so not repeated. A key
@@ -98,14 +99,6 @@ def format_size(raw: Any) -> str | None:
     return None  # pragma: no cover - the loop always returns
 
 
-def _plain_json(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain_json(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain_json(v) for v in value]
-    return value
-
-
 def format_value(key: str, value: Any) -> str | None:
     """A Data value as shown in a field; None when there is nothing worth showing."""
     if key == "Ports":
@@ -117,7 +110,7 @@ def format_value(key: str, value: Any) -> str | None:
     if key in _MILLISECOND_TIMES and isinstance(value, int) and not isinstance(value, bool):
         return f"<t:{value // 1000}:f>"
     if isinstance(value, Mapping | list | tuple):
-        return code(json.dumps(_plain_json(value), separators=(",", ":"), ensure_ascii=False)) if value else None
+        return code(json.dumps(thaw(value), separators=(",", ":"), ensure_ascii=False)) if value else None
     text = reported(value)
     if text is None:
         return None

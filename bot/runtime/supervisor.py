@@ -1,4 +1,4 @@
-"""The bot's background work, run one way: every task under one supervisor, every retry with one backoff.
+"""The bot's background work, run one way: every task under one supervisor (retries: `bot.runtime.retry`).
 
 Nothing may die quietly. A long-running task (`Supervisor.run`: the recorder, a delivery lane, a journal
 follower, the socket watcher, …) that raises an unexpected error is logged with its traceback, counted
@@ -16,39 +16,17 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 from discord.ext import tasks
+
+from bot.runtime.retry import Backoff
 
 log = logging.getLogger(__name__)
 
 Work = Callable[[], Awaitable[None]]
-T = TypeVar("T")
-
-
-@dataclass
-class Backoff:
-    """Delays that double from `first` up to `ceiling`; `reset()` after a success."""
-
-    first: float = 1.0
-    ceiling: float = 60.0
-    _next: float = field(default=0.0, init=False)
-
-    def __post_init__(self) -> None:
-        self._next = self.first
-
-    def next_delay(self) -> float:
-        delay = self._next
-        self._next = min(self._next * 2, self.ceiling)
-        return delay
-
-    def reset(self) -> None:
-        self._next = self.first
-
-    async def wait(self, at_least: float = 0.0) -> None:
-        await asyncio.sleep(max(self.next_delay(), at_least))
 
 
 class TaskState(StrEnum):
@@ -149,27 +127,6 @@ class Supervisor:
         running = list(self.tasks.values())
         self.tasks.clear()
         await cancel_and_wait(*(record.task for record in running))
-
-
-async def retrying(
-    operation: Callable[[], Awaitable[T]],
-    retry_on: tuple[type[BaseException], ...],
-    *,
-    backoff: Backoff | None = None,
-    on_retry: Callable[[BaseException], float | None] | None = None,
-) -> T:
-    """`operation()` again and again, with backoff, until it ends without one of the `retry_on` errors.
-
-    `on_retry` sees each error (to log or count it) and may ask to wait at least as long as it returns (a
-    `retry_after`). Anything else `operation` raises is the caller's.
-    """
-    backoff = backoff or Backoff()
-    while True:
-        try:
-            return await operation()
-        except retry_on as error:
-            at_least = on_retry(error) if on_retry is not None else None
-            await backoff.wait(at_least or 0.0)
 
 
 async def cancel_and_wait(*tasks_: asyncio.Task[Any] | None) -> None:

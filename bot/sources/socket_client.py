@@ -15,7 +15,8 @@ from pathlib import Path
 from bot.config import SocketSettings
 from bot.events import RefusalReason
 from bot.events.framing import DocumentSplitter
-from bot.runtime.supervisor import Backoff, Supervisor, retrying
+from bot.runtime.retry import Backoff, retrying
+from bot.runtime.supervisor import Supervisor
 from bot.sources.intake import Intake
 
 log = logging.getLogger(__name__)

@@ -18,26 +18,21 @@ import logging
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Collection, Iterable, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import aiosqlite
 
 from bot.config import StartupError
-from bot.events import Event, Outcome, Severity, kind_of
-from bot.events.parsing import freeze
+from bot.events import Event
 from bot.store import migrations
+from bot.store.rows import EVENT_COLUMNS, StateFacts, StoredEvent, event_row, moment_of, seconds_of, stored_event
 from bot.store.state import DATA_KEYS_READ
 
 log = logging.getLogger(__name__)
 
 DATABASE_NAME = "kgsm-bot.sqlite3"
-_EVENT_COLUMNS = (
-    "id, type, family, instance, blueprint, host, actor, origin, producer_version, envelope_version, summary, "
-    "source, timestamp, received_at, data, severity, outcome, producer"
-)
 
 
 class StoreError(StartupError):
@@ -46,85 +41,6 @@ class StoreError(StartupError):
 
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's lock before it fails (and is retried)
 PRUNE_BATCH = 2000  # events deleted per transaction: never a long hold on the database
-
-
-@dataclass(frozen=True, slots=True)
-class StateFacts:
-    instance: str
-    host: str | None
-    type: str
-    timestamp: datetime
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    seq: int
-    event: Event
-
-
-def _timestamp(moment: datetime) -> float:
-    return moment.timestamp()
-
-
-def _moment(seconds: float) -> datetime:
-    return datetime.fromtimestamp(seconds, UTC)
-
-
-def _row(event: Event) -> tuple[Any, ...]:
-    return (
-        event.id,
-        event.type,
-        event.family.value,
-        event.instance,
-        event.blueprint,
-        event.host,
-        event.actor,
-        event.origin,
-        event.producer_version,
-        event.envelope_version,
-        event.summary,
-        event.source,
-        _timestamp(event.timestamp),
-        _timestamp(event.received_at),
-        json.dumps(event.data, default=_plain, ensure_ascii=False, separators=(",", ":")),
-        event.severity.value,
-        event.outcome.value,
-        event.producer,
-    )
-
-
-def _plain(value: Any) -> Any:
-    """JSON for the read-only containers of an event's Data."""
-    if isinstance(value, tuple):
-        return list(value)
-    return dict(value)
-
-
-def _event(row: sqlite3.Row) -> StoredEvent:
-    data = json.loads(row["data"])
-    kind = kind_of(row["type"], data)
-    event = Event(
-        id=row["id"],
-        type=row["type"],
-        data=freeze(data),
-        kind=kind,
-        severity=Severity(row["severity"]) if row["severity"] else kind.severity,
-        outcome=Outcome(row["outcome"]) if row["outcome"] else kind.outcome,
-        producer=row["producer"],
-        timestamp=_moment(row["timestamp"]),
-        received_at=_moment(row["received_at"]),
-        instance=row["instance"],
-        blueprint=row["blueprint"],
-        host=row["host"],
-        actor=row["actor"],
-        origin=row["origin"],
-        producer_version=row["producer_version"],
-        envelope_version=row["envelope_version"],
-        summary=row["summary"],
-        source=row["source"],
-    )
-    return StoredEvent(row["seq"], event)
 
 
 class Store:
@@ -256,17 +172,17 @@ class Store:
                 fresh.append(is_new)
                 if is_new:
                     known.add(event.id)
-                    rows.append(_row(event))
+                    rows.append(event_row(event))
             if rows:
                 marks = ",".join("?" * len(rows[0]))
-                await db.executemany(f"INSERT INTO events ({_EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)", rows)
+                await db.executemany(f"INSERT INTO events ({EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)", rows)
         return fresh
 
     async def undispatched(self) -> list[StoredEvent]:
         """Events stored but not dispatched (a stop or crash came in between), oldest first."""
-        query = f"SELECT seq, {_EVENT_COLUMNS} FROM events WHERE dispatched = 0 ORDER BY seq"
+        query = f"SELECT seq, {EVENT_COLUMNS} FROM events WHERE dispatched = 0 ORDER BY seq"
         async with self.session() as db, db.execute(query) as cursor:
-            return [_event(row) for row in await cursor.fetchall()]
+            return [stored_event(row) for row in await cursor.fetchall()]
 
     async def count_events(self) -> int:
         async with self.session() as db:
@@ -290,9 +206,9 @@ class Store:
                 clauses.append("seq < ?")
                 params.append(before_seq)
             where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-            query = f"SELECT seq, {_EVENT_COLUMNS} FROM events {where} ORDER BY seq DESC LIMIT ?"
+            query = f"SELECT seq, {EVENT_COLUMNS} FROM events {where} ORDER BY seq DESC LIMIT ?"
             async with db.execute(query, [*params, limit]) as cursor:
-                return [_event(row) for row in await cursor.fetchall()]
+                return [stored_event(row) for row in await cursor.fetchall()]
 
     async def count_matching(
         self, *, instance: str | None = None, types: Collection[str] | None = None, family: str | None = None
@@ -331,7 +247,7 @@ class Store:
         async with self.session() as db, db.execute(query) as cursor:
             async for instance, host, event_type, seconds, data in cursor:
                 needed = any(key in data for key in DATA_KEYS_READ)
-                yield StateFacts(instance, host, event_type, _moment(seconds), json.loads(data) if needed else {})
+                yield StateFacts(instance, host, event_type, moment_of(seconds), json.loads(data) if needed else {})
 
     async def distinct(self, column: str) -> list[str]:
         """Distinct non-null values of one of the filterable columns, sorted."""
@@ -353,7 +269,7 @@ class Store:
             async with self.writing() as db:
                 cursor = await db.execute(
                     "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE timestamp < ? LIMIT ?)",
-                    (_timestamp(older_than), PRUNE_BATCH),
+                    (seconds_of(older_than), PRUNE_BATCH),
                 )
                 batch = cursor.rowcount
             removed += batch

@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.events import Event
 from bot.runtime.ratelog import COUNT, RateLimitedLog
-from bot.runtime.supervisor import Backoff, retrying
+from bot.runtime.retry import Backoff, retrying
 from bot.store.database import Store
 
 log = logging.getLogger(__name__)

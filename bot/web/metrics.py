@@ -21,6 +21,7 @@ class Snapshot:
     refused: dict[str, int]
     rebinds: int
     messages: dict[str, int]
+    embeds: int
     outbox_depth: int
     duplicates: int
     delivery_retries: int
@@ -47,6 +48,7 @@ class _SnapshotCollector(Collector):
         for kind, count in sorted(s.messages.items()):
             messages.add_metric([kind], count)
         yield messages
+        yield CounterMetricFamily("kgsm_discord_embeds", "Embeds posted (several go in one message)", value=s.embeds)
         yield CounterMetricFamily(
             "kgsm_discord_retries", "Discord requests retried after an error", value=s.delivery_retries
         )

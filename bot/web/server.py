@@ -1,29 +1,23 @@
 """The bot's HTTP server (aiohttp, which discord.py brings): health, metrics and the KGSM webhook.
 
-Off unless `BOT_HTTP_PORT` is set. `/healthz` answers 200 only when the event source listens and the store
-accepts writes, so a container orchestrator restarts a bot that went deaf or lost its disk. aiohttp's
+Off unless `BOT_HTTP_PORT` is set. What /healthz and /metrics say comes from `bot.web.health`. aiohttp's
 application serves the routes; the listening socket is the bot's own, so that every connection is under
-`bot.http_guard` (a deadline for the whole request, a cap on open connections, one request each).
+`bot.web.guard` (a deadline for the whole request, a cap on open connections, one request each).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from bot.config import StartupError
-from bot.web import metrics
+from bot.sources.intake import Intake
 from bot.web.guard import ConnectionGuard
-
-if TYPE_CHECKING:
-    from bot.bot import KGSMBot
+from bot.web.health import HealthParts, health, metrics_text
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +25,11 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 class HttpServer:
-    def __init__(self, bot: KGSMBot, host: str, port: int) -> None:
-        self._bot = bot
+    def __init__(self, parts: HealthParts, intake: Intake, host: str, port: int) -> None:
+        self._parts = parts
         self._host = host
         self._port = port
-        self.guard = ConnectionGuard(bot.intake)
+        self.guard = ConnectionGuard(intake)
         self.app = web.Application(middlewares=[self.guard.middleware])
         self.app.router.add_get("/healthz", self.healthz)
         self.app.router.add_get("/metrics", self.metrics)
@@ -71,71 +65,9 @@ class HttpServer:
         if listener is not None:
             await listener.wait_closed()
 
-    def _gateway_state(self) -> str:
-        bot = self._bot
-        if bot.dry_run:
-            return "dry-run"
-        if bot.is_closed():
-            return "closed"
-        return "connected" if bot.is_ready() and bot.ws is not None and bot.ws.open else "disconnected"
-
-    def _last_event_age(self) -> float | None:
-        last = self._bot.stats.last_event_monotonic
-        return None if last is None else round(time.monotonic() - last, 3)
-
     async def healthz(self, _request: web.Request) -> web.Response:
-        """200 only when every part works; else 503 naming each problem in plain words."""
-        bot = self._bot
-        store_ok = await bot.store.writable()
-        problems: dict[str, str] = {}
-        source_problem = bot.source.problem
-        if source_problem is not None:
-            problems["source"] = source_problem
-        if not store_ok:
-            problems["store"] = bot.store.problem or f"the database {bot.store.path} cannot be written"
-        for name, why in bot.supervisor.problems().items():
-            problems[f"task {name}"] = why
-        body: dict[str, Any] = {
-            "status": "unhealthy" if problems else "ok",
-            "problems": problems,
-            "source": {
-                "listening": source_problem is None,
-                "path": str(bot.source.path),
-                "problem": source_problem,
-                "rebinds": bot.stats.rebinds,
-            },
-            "journals": sorted(str(path) for path in bot.journals.followers),
-            "waiting_to_be_stored": bot.recorder.pending,
-            "components": {
-                f"{c.host}:{c.name}" if c.host else c.name: {"status": c.status, "detail": c.detail}
-                for c in bot.components.all()
-            },
-            "store": {"writable": store_ok},
-            "gateway": self._gateway_state(),
-            "outbox_depth": await bot.outbox.depth() if store_ok else None,
-            "last_event_age_seconds": self._last_event_age(),
-        }
-        return web.json_response(body, status=503 if problems else 200)
+        status, body = await health(self._parts)
+        return web.json_response(body, status=status)
 
     async def metrics(self, _request: web.Request) -> web.Response:
-        bot = self._bot
-        delivery = bot.delivery.stats
-        snapshot = metrics.Snapshot(
-            received=bot.stats.received,
-            accepted=bot.stats.accepted,
-            refused=dict(bot.stats.refused),
-            rebinds=bot.stats.rebinds,
-            messages={
-                "posted": delivery.messages_posted,
-                "edited": delivery.messages_edited,
-                "failed": delivery.failed,
-            },
-            outbox_depth=await bot.outbox.depth(),
-            duplicates=bot.recorder.duplicates,
-            delivery_retries=delivery.retries,
-            source_healthy=bot.source.healthy,
-            last_event_age=self._last_event_age(),
-            states=dict(Counter(state.state.value for state in bot.states.all())),
-            task_restarts=dict(bot.supervisor.restarts),
-        )
-        return web.Response(body=metrics.render(snapshot), headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return web.Response(body=await metrics_text(self._parts), headers={"Content-Type": CONTENT_TYPE_LATEST})

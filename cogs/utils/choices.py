@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from discord import app_commands
 
+from bot.app.tree import BadValue
 from bot.events import FAMILIES, TABLE, resolve_target
 from bot.render.text import plain
 
@@ -54,10 +55,6 @@ def event_choices(bot: KGSMBot, current: str) -> list[app_commands.Choice[str]]:
         legacy = TABLE[name].legacy if name in TABLE else ()
         candidates.append((f"{name} ({', '.join(legacy)})" if legacy else name, name))
     return best_choices(candidates, current)
-
-
-class BadValue(app_commands.CheckFailure):
-    """A submitted option that is not one of the allowed values; the message says which are."""
 
 
 def known_instance(bot: KGSMBot, raw: str) -> str:

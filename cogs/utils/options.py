@@ -17,9 +17,9 @@ from typing import Any
 import discord
 from discord import AppCommandOptionType, app_commands
 
+from bot.app.tree import BadValue
 from bot.kgsm.syntax import BadName, check_name, check_version
 from bot.render.text import code, plain
-from cogs.utils.choices import BadValue
 
 SHOWN = 40  # characters of a refused value repeated in the answer
 SEEN_NAME_LENGTH = 100  # an autocomplete value is at most 100 characters

@@ -1,7 +1,7 @@
 """The one base class of every view (buttons, menus) the cogs send.
 
 A click is an interaction like a command, and discord.py hands it to the view, not to the command tree: the
-community check of `CommunityTree` is repeated here, then the view's own rule (`may_use`). Subclasses never
+community check of `bot.app.tree.Tree` is repeated here, then the view's own rule (`may_use`). Subclasses never
 override `interaction_check`; `tests/test_community.py` checks that every view in `cogs/` is a CommunityView.
 """
 
