@@ -61,8 +61,11 @@ async def running(socket_settings: SocketSettings) -> AsyncIterator[RunningSourc
     await started.source.stop()
 
 
+SettingsWith = Callable[..., SocketSettings]
+
+
 @pytest.fixture
-def settings_with(socket_settings: SocketSettings):  # type: ignore[no-untyped-def]
+def settings_with(socket_settings: SocketSettings) -> SettingsWith:
     """Variant socket settings for a test: `settings_with(read_timeout=0.5)`."""
     return lambda **changes: replace(socket_settings, **changes)
 

@@ -106,7 +106,7 @@ def expected_subject(payload: dict[str, Any]) -> str:
     if "BlueprintName" in data:
         return str(data["BlueprintName"])
     if payload["EventType"].startswith("leaf."):
-        return "kgsm-" + payload["Actor"].removeprefix("system:")  # the component whose journal it is
+        return "kgsm-" + str(payload["Actor"]).removeprefix("system:")  # the component whose journal it is
     return str(payload["Hostname"])
 
 

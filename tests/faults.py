@@ -1,4 +1,4 @@
-"""Shared helpers of the fault-injection tests (tests/test_faults_*.py): what a person sees, and the bot's word."""
+"""Shared helpers of the fault-injection tests (tests/e2e/test_faults_*.py): what a person sees, and the bot's word."""
 
 from __future__ import annotations
 

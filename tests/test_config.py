@@ -85,7 +85,11 @@ def test_the_token_never_appears_in_an_error() -> None:
 def test_the_launcher_prints_one_line_per_problem_and_exits_2(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot"],
-        env={"KGSM_READ_TIMEOUT": "soon", "KGSM_SOCKET_ROLE": "both", "PYTHONPATH": str(Path(__file__).parents[1])},
+        env={
+            "KGSM_READ_TIMEOUT": "soon",
+            "KGSM_SOCKET_ROLE": "both",
+            "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+        },
         cwd=tmp_path,
         capture_output=True,
         text=True,
@@ -130,7 +134,7 @@ def test_each_bad_guild_id_is_named() -> None:
 def test_the_launcher_refuses_a_token_without_guild_ids(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "bot"],
-        env={"DISCORD_TOKEN": TOKEN, "PYTHONPATH": str(Path(__file__).parents[1])},
+        env={"DISCORD_TOKEN": TOKEN, "PYTHONPATH": str(Path(__file__).resolve().parents[1])},
         cwd=tmp_path,
         capture_output=True,
         text=True,

@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -223,7 +224,7 @@ async def test_a_wrong_base64_signature_is_refused(fake: FakeDiscord, start_bot:
     assert fake.posts() == []
 
 
-WRONG_SHAPES = {
+WRONG_SHAPES: dict[str, Callable[[bytes], str]] = {
     # The right digest plus one byte, and its first 24 bytes: valid base64, wrong length.
     "33 bytes": lambda right: base64.b64encode(right + b"\0").decode(),
     "24 bytes": lambda right: base64.b64encode(right[:24]).decode(),
@@ -337,9 +338,9 @@ async def test_while_the_database_is_locked_the_answer_is_503_and_the_retry_is_p
             assert "503 Service Unavailable" in answer
         assert "503 Service Unavailable" in await kgsm_post(port, bodies[0], short_dir)  # KGSM's first retry
         await fake.wait_for(lambda: live.bot.store.problem, timeout=15)  # the store has tried and failed
-        status, answer = await aiohttp_post(port, bodies[1])
-        assert (status, answer["error"]) == (503, "not_stored")
-        assert "database is locked" in answer["detail"]
+        status, refusal = await aiohttp_post(port, bodies[1])
+        assert (status, refusal["error"]) == (503, "not_stored")
+        assert "database is locked" in refusal["detail"]
 
     async def kgsm_retries(body: bytes) -> str:
         while "200 OK" not in (answer := await kgsm_post(port, body, short_dir)):

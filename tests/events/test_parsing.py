@@ -78,7 +78,7 @@ def test_event_is_immutable() -> None:
     with pytest.raises(TypeError):
         event.data["InstanceName"] = "b"  # type: ignore[index]
     with pytest.raises(TypeError):
-        event.data["Ports"][0]["start"] = 2  # type: ignore[index]
+        event.data["Ports"][0]["start"] = 2
 
 
 def _nested(depth: int) -> Any:

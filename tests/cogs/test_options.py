@@ -15,10 +15,10 @@ import discord
 import pytest
 
 from cogs.utils.options import Checked
+from tests.cogs.test_commands import event, send_all
 from tests.conftest import CHANNEL_A, StartBot
 from tests.control_support import EXPECTED, FakeKgsm, ask, invoke, new_fake_kgsm, start
 from tests.fakes.discord_server import FakeDiscord
-from tests.test_e2e_commands import event, send_all
 
 FOREIGN = 1_190_000_000_000_000_100  # another server the bot is in
 FOREIGN_CHANNEL = 1_190_000_000_000_000_101

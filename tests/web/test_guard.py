@@ -24,7 +24,7 @@ from tests.conftest import DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.fakes.discord_server import FakeDiscord
 from tests.faults import fill, tmpfs
 from tests.helpers import database_held, free_port
-from tests.test_webhook import SECRET, event, kgsm_post
+from tests.sources.test_webhook import SECRET, event, kgsm_post
 
 Reader = asyncio.StreamReader
 Writer = asyncio.StreamWriter

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.config import SocketSettings
 from bot.events import canonical_type
 from bot.runtime.supervisor import Supervisor
 from bot.sources.socket_server import SocketPathError, SocketServerSource
-from tests.conftest import RunningSource, start_source
+from tests.conftest import RunningSource, SettingsWith, start_source
 from tests.helpers import ERAS, FIXTURES, pretty, socat_send, started
 
 FIXTURE_FILES = sorted(path for era in ERAS for path in (FIXTURES / era).glob("*.json"))
@@ -120,7 +121,9 @@ MALFORMED_REASONS = {
 
 
 @pytest.mark.parametrize("name", sorted(MALFORMED_REASONS))
-async def test_malformed_input_is_refused_with_its_reason_and_the_next_event_arrives(settings_with, name: str) -> None:
+async def test_malformed_input_is_refused_with_its_reason_and_the_next_event_arrives(
+    settings_with: SettingsWith, name: str
+) -> None:
     running = await start_source(settings_with(max_payload_bytes=1 << 20))
     try:
         assert await socat_send(running.path, (FIXTURES / "malformed" / name).read_bytes()) == 0
@@ -148,7 +151,7 @@ async def test_oversized_payload_is_cut_off_without_blocking_others(running: Run
     assert running.collector.instances() == [f"other-{n}" for n in range(5)]
 
 
-async def test_client_that_never_closes_is_cut_off_without_blocking_others(settings_with) -> None:
+async def test_client_that_never_closes_is_cut_off_without_blocking_others(settings_with: SettingsWith) -> None:
     running = await start_source(settings_with(read_timeout=0.5))
     try:
         reader, writer = await asyncio.open_unix_connection(str(running.path))
@@ -272,7 +275,7 @@ async def test_a_file_in_the_way_five_times_in_a_row(running: RunningSource) -> 
     assert running.collector.instances() == [f"after-{n}" for n in range(5)]
 
 
-async def test_stopping_while_a_file_is_in_the_way_leaves_it(socket_settings) -> None:
+async def test_stopping_while_a_file_is_in_the_way_leaves_it(socket_settings: SocketSettings) -> None:
     running = await start_source(socket_settings)
     content = put_in_the_way(running.path, "file", over_the_socket=True)
     while running.source.healthy:
@@ -302,7 +305,7 @@ async def test_socket_mode_is_0660_by_default(running: RunningSource) -> None:
     assert stat.S_IMODE(os.lstat(running.path).st_mode) == 0o660
 
 
-async def test_socket_mode_and_group_follow_the_settings(settings_with) -> None:
+async def test_socket_mode_and_group_follow_the_settings(settings_with: SettingsWith) -> None:
     # Root may give the socket any group; another user only one of its own.
     candidates = [g.gr_gid for g in grp.getgrall()] if os.geteuid() == 0 else os.getgroups()
     gid = next((g for g in candidates if g != os.getgid()), os.getgid())
@@ -315,7 +318,7 @@ async def test_socket_mode_and_group_follow_the_settings(settings_with) -> None:
         await running.source.stop()
 
 
-async def test_a_stale_socket_file_is_replaced(socket_settings) -> None:
+async def test_a_stale_socket_file_is_replaced(socket_settings: SocketSettings) -> None:
     socket_settings.path.parent.mkdir(parents=True)
     stale = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     stale.bind(str(socket_settings.path))
@@ -328,7 +331,7 @@ async def test_a_stale_socket_file_is_replaced(socket_settings) -> None:
         await running.source.stop()
 
 
-async def test_a_path_that_is_not_a_socket_is_a_startup_error_and_is_kept(socket_settings) -> None:
+async def test_a_path_that_is_not_a_socket_is_a_startup_error_and_is_kept(socket_settings: SocketSettings) -> None:
     socket_settings.path.parent.mkdir(parents=True)
     socket_settings.path.write_text("precious")
     source = SocketServerSource(socket_settings, intake=None, supervisor=Supervisor())  # type: ignore[arg-type]
@@ -337,21 +340,21 @@ async def test_a_path_that_is_not_a_socket_is_a_startup_error_and_is_kept(socket
     assert socket_settings.path.read_text() == "precious"
 
 
-async def test_the_parent_directory_is_created(socket_settings) -> None:
+async def test_the_parent_directory_is_created(socket_settings: SocketSettings) -> None:
     assert not socket_settings.path.parent.exists()
     running = await start_source(socket_settings)
     await running.source.stop()
     assert socket_settings.path.parent.is_dir()
 
 
-async def test_shutdown_removes_the_socket_file(socket_settings) -> None:
+async def test_shutdown_removes_the_socket_file(socket_settings: SocketSettings) -> None:
     running = await start_source(socket_settings)
     assert running.path.exists()
     await running.source.stop()
     assert not running.path.exists()
 
 
-async def test_shutdown_finishes_reading_open_connections(socket_settings) -> None:
+async def test_shutdown_finishes_reading_open_connections(socket_settings: SocketSettings) -> None:
     running = await start_source(socket_settings)
     reader, writer = await asyncio.open_unix_connection(str(running.path))
     writer.write(pretty(started("in-flight"))[:20])

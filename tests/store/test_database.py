@@ -12,7 +12,7 @@ import pytest
 from bot.events import Event, parse_event
 from bot.store.database import Store
 
-MIGRATIONS = Path(__file__).resolve().parents[1] / "bot" / "store" / "migrations"
+MIGRATIONS = Path(__file__).resolve().parents[2] / "bot" / "store" / "migrations"
 
 
 def make(instance: str, event_type: str = "instance_started", *, second: int = 0, **data: object) -> Event:

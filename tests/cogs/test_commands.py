@@ -41,7 +41,7 @@ async def slash(fake: FakeDiscord, name: str, options: dict[str, Any] | None = N
 
 
 def lines(response: dict[str, Any]) -> list[str]:
-    return response["data"]["embeds"][0]["description"].splitlines()
+    return str(response["data"]["embeds"][0]["description"]).splitlines()
 
 
 async def test_events_lists_exactly_one_instances_events_newest_first_and_pages(

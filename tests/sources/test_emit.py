@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tests.conftest import RunningSource
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 async def _emit(*args: str, cwd: Path) -> tuple[int, str]:

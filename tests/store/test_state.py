@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.events import parse_event
-from bot.store.state import State, StateBook
+from bot.events import State, parse_event
+from bot.store.state import StateBook
 
 
 def feed(*types: str, **data: str) -> StateBook:

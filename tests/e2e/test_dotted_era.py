@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.events import Event, parse_event
+from tests.cogs.test_commands import MANAGER
 from tests.conftest import CHANNEL_A, CHANNEL_B, DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.dotted import (
     CATALOGUE,
@@ -24,8 +25,7 @@ from tests.dotted import (
 )
 from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import free_port, pretty, socat_send
-from tests.test_e2e_commands import MANAGER
-from tests.test_webhook import SECRET, kgsm_post, kgsm_time
+from tests.sources.test_webhook import SECRET, kgsm_post, kgsm_time
 
 CHANNELS = {"valheim": CHANNEL_A, "minecraft": CHANNEL_B}
 ALL_CHANNELS = (CHANNEL_A, CHANNEL_B, DEFAULT_CHANNEL)
@@ -258,7 +258,7 @@ TEST_EVENTS = [
         "KGSMVersion": "test",
     },
 ]
-WEBHOOK_TESTS = [
+WEBHOOK_TESTS: list[dict[str, Any]] = [
     {
         "EventType": "webhook_test",
         "Data": {"InstanceName": "test-instance", "Message": "This is a test webhook event from KGSM"},

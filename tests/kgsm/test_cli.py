@@ -35,7 +35,7 @@ from bot.kgsm.syntax import (
 )
 from tests.helpers import FIXTURES
 
-FAKE_KGSM = Path(__file__).parent / "fakes" / "kgsm.sh"
+FAKE_KGSM = Path(__file__).resolve().parents[1] / "fakes" / "kgsm.sh"
 HELP = FIXTURES / "kgsm-help"
 REAL = FIXTURES / "real"  # copied unchanged from shared/fixtures/real/
 MODERN, LEGACY, LEGACY_1 = Syntax.MODERN, Syntax.LEGACY, Syntax.LEGACY_1

@@ -11,7 +11,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.store.database import DATABASE_NAME, migrations
+from bot.store import migrations
+from bot.store.database import DATABASE_NAME
 from tests.conftest import DEFAULT_CHANNEL, StartBot
 from tests.dotted import PAYLOADS, embeds_of, readable
 from tests.fakes.discord_server import FakeDiscord

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from tests.conftest import start_source
+from tests.conftest import SettingsWith, start_source
 from tests.helpers import pretty, socat_send, started
 
 MIB = 1 << 20
@@ -18,7 +18,9 @@ def bot_lines(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [record for record in caplog.records if record.name.startswith("bot")]
 
 
-async def test_a_mebibyte_of_junk_lines_in_one_connection(settings_with, caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_mebibyte_of_junk_lines_in_one_connection(
+    settings_with: SettingsWith, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="bot")
     running = await start_source(settings_with(max_payload_bytes=MIB))
     try:
@@ -47,7 +49,7 @@ async def test_a_mebibyte_of_junk_lines_in_one_connection(settings_with, caplog:
 
 
 async def test_junk_in_many_connections_is_logged_once_per_reason(
-    settings_with, caplog: pytest.LogCaptureFixture
+    settings_with: SettingsWith, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO, logger="bot")
     running = await start_source(settings_with())

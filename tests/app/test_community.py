@@ -8,6 +8,7 @@ import importlib
 import inspect
 import logging
 from pathlib import Path
+from typing import Any
 
 import discord
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from bot.app.community import REFUSAL
 from bot.app.tree import Tree
 from cogs.utils.views import CommunityView
+from tests.cogs.test_commands import event, send_all
 from tests.conftest import StartBot
 from tests.control_support import (
     EPHEMERAL,
@@ -27,7 +29,6 @@ from tests.control_support import (
     view_listening,
 )
 from tests.fakes.discord_server import FakeDiscord
-from tests.test_e2e_commands import event, send_all
 
 STRANGER = 1_190_000_000_000_000_100  # someone else's server, where the bot was added
 STRANGER_CHANNEL = 1_190_000_000_000_000_101
@@ -76,7 +77,7 @@ async def test_a_stranger_reads_no_event_and_binds_nothing(
     live = await start(start_bot, kgsm)
     await send_all(fake, live, event("instance_started", "alpha", 1), event("instance_crashed", "alpha", 2))
     rules_before = live.bot.router.describe()
-    for name, options, subcommand in [
+    commands: list[tuple[str, dict[str, Any], str | None]] = [
         ("events", {}, None),
         ("events", {"instance": "alpha"}, None),
         ("status", {}, None),
@@ -86,7 +87,8 @@ async def test_a_stranger_reads_no_event_and_binds_nothing(
         ("notify", {"instance": "alpha", "channel": STRANGER_CHANNEL}, "bind"),
         ("notify", {"event_or_family": "lifecycle"}, "mute"),
         ("notify", {}, "show"),
-    ]:
+    ]
+    for name, options, subcommand in commands:
         interaction = await invoke(
             fake, name, options, subcommand=subcommand, channel_id=STRANGER_CHANNEL, **stranger()
         )
@@ -105,7 +107,8 @@ async def test_a_stranger_reads_no_event_and_binds_nothing(
 
 async def test_direct_messages_are_refused(fake: FakeDiscord, start_bot: StartBot, kgsm: FakeKgsm) -> None:
     await start(start_bot, kgsm)
-    for name, options in [("status", {}), ("stop", {"instance": "alpha"}), ("events", {"limit": 5})]:
+    asks: list[tuple[str, dict[str, Any]]] = [("status", {}), ("stop", {"instance": "alpha"}), ("events", {"limit": 5})]
+    for name, options in asks:
         assert await answer(fake, await invoke(fake, name, options, in_dm=True)) == REFUSAL
     assert not kgsm.log.exists()
 
@@ -115,7 +118,7 @@ async def test_autocomplete_elsewhere_suggests_nothing_and_asks_kgsm_nothing(
 ) -> None:
     await start(start_bot, kgsm)
     for kwargs in (stranger(member_permissions=MANAGER), {"in_dm": True}):
-        suggestions = await fake.invoke_autocomplete("stop", {"instance": "a"}, **kwargs)  # type: ignore[arg-type]
+        suggestions = await fake.invoke_autocomplete("stop", {"instance": "a"}, **kwargs)
         response = await fake.wait_interaction_response(suggestions)
         assert response["data"]["choices"] == [{"name": REFUSAL, "value": REFUSAL}]
     assert not kgsm.log.exists(), "not even KGSM's list of instances"
@@ -142,8 +145,8 @@ async def test_buttons_of_every_view_refuse_other_servers_and_dms(
 
     # the member who asked, as far as the user id goes: the origin alone decides
     for origin in ({"guild_id": STRANGER}, {"in_dm": True}):
-        older = await fake.click_button(events_message, label="Older ▶", **origin)  # type: ignore[arg-type]
-        confirmed = await fake.click_button(confirm_message, label="Uninstall", **origin)  # type: ignore[arg-type]
+        older = await fake.click_button(events_message, label="Older ▶", **origin)
+        confirmed = await fake.click_button(confirm_message, label="Uninstall", **origin)
         for click in (older, confirmed):
             response = await fake.wait_interaction_response(click)
             assert response == {"type": 4, "data": {**response["data"], "content": REFUSAL}}
