@@ -6,6 +6,7 @@ and exits, so a user never has to read a traceback to correct a typo.
 
 from __future__ import annotations
 
+import datetime
 import grp
 import os
 from collections.abc import Mapping
@@ -71,6 +72,19 @@ class RoutingSettings:
     default_channel_id: int | None = None
     muted: frozenset[str] = frozenset()
     status_channel_id: int | None = None
+    digest_channel_id: int | None = None
+    digest_time: datetime.time = datetime.time(9, 0, tzinfo=datetime.UTC)
+    alert_role_id: int | None = None  # mentioned on danger events (a gave-up crash loop, a failed install, …)
+    alert_roles: tuple[tuple[str, int], ...] = ()  # per server: `instance=role_id` overrides the one above
+    incident_threads: bool = False  # open a thread on each crash incident's message
+
+    def alert_role_for(self, instance: str | None) -> int | None:
+        """The role to mention on a danger event of `instance` (its own, else the general one), if any."""
+        if instance is not None:
+            for name, role in self.alert_roles:
+                if name.lower() == instance.lower():
+                    return role
+        return self.alert_role_id
 
 
 @dataclass(frozen=True)
@@ -155,6 +169,17 @@ class _Reader:
             self.problems.append(f"{name}={raw!r} must be a whole number of at least {minimum}")
             return default
         return int(raw)
+
+    def flag(self, name: str, default: bool) -> bool:
+        raw = self.text(name)
+        if raw is None:
+            return default
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        self.problems.append(f"{name}={raw!r} must be true or false")
+        return default
 
     def choice(self, name: str, default: str, choices: tuple[str, ...]) -> str:
         raw = (self.text(name) or default).lower()
@@ -318,12 +343,48 @@ def _routing_settings(read: _Reader) -> RoutingSettings:
             read.problems.append(f"KGSM_MUTED_EVENTS: {word.strip()!r} is neither an event type nor a family")
             continue
         muted.add(family.value if family is not None else str(event_type))
+    alert_role_id, alert_roles = _alert_roles(read)
     return RoutingSettings(
         channels=tuple(channels),
         default_channel_id=read.snowflake("KGSM_DEFAULT_CHANNEL_ID", read.text("KGSM_DEFAULT_CHANNEL_ID")),
         muted=frozenset(muted),
         status_channel_id=read.snowflake("KGSM_STATUS_CHANNEL_ID", read.text("KGSM_STATUS_CHANNEL_ID")),
+        digest_channel_id=read.snowflake("KGSM_DIGEST_CHANNEL_ID", read.text("KGSM_DIGEST_CHANNEL_ID")),
+        digest_time=_time_of_day(read, "KGSM_DIGEST_TIME", datetime.time(9, 0, tzinfo=datetime.UTC)),
+        alert_role_id=alert_role_id,
+        alert_roles=alert_roles,
+        incident_threads=read.flag("KGSM_INCIDENT_THREADS", False),
     )
+
+
+def _alert_roles(read: _Reader) -> tuple[int | None, tuple[tuple[str, int], ...]]:
+    """`KGSM_ALERT_ROLE_ID`: a role id for every server, and/or `instance=role_id` pairs for some."""
+    general: int | None = None
+    per_server: list[tuple[str, int]] = []
+    for raw_entry in (read.text("KGSM_ALERT_ROLE_ID") or "").split(","):
+        entry = raw_entry.strip()
+        if not entry:
+            continue
+        instance, sep, raw_id = entry.rpartition("=")
+        role = read.snowflake("KGSM_ALERT_ROLE_ID", raw_id.strip(), "role")
+        if role is None:
+            continue
+        if sep:
+            per_server.append((instance.strip(), role))
+        else:
+            general = role
+    return general, tuple(per_server)
+
+
+def _time_of_day(read: _Reader, name: str, default: datetime.time) -> datetime.time:
+    raw = read.text(name)
+    if raw is None:
+        return default
+    try:
+        return datetime.time.fromisoformat(raw).replace(tzinfo=datetime.UTC)
+    except ValueError:
+        read.problems.append(f"{name}={raw!r} is not a time of day like 09:00 (UTC)")
+        return default
 
 
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None = ".env") -> Settings:
