@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import signal
@@ -20,8 +19,6 @@ from bot.config import ConfigError, Settings, StartupError, load_settings
 from bot.sources import emit
 
 log = logging.getLogger("bot")
-
-SHUTDOWN_TIMEOUT = 9.0
 
 
 def _health(settings: Settings) -> int:
@@ -55,26 +52,33 @@ def _setup_logging(level: str) -> None:
     logging.getLogger("discord.http").setLevel(logging.WARNING)
 
 
+async def _serve(bot: KGSMBot, settings: Settings, stop: asyncio.Event) -> int:
+    """Run until SIGTERM/SIGINT (or until the Discord connection ends for good)."""
+    if settings.discord.dry_run:
+        await bot.start_services()
+        log.warning("no DISCORD_TOKEN: dry-run, embeds are printed here instead of posted")
+        await stop.wait()
+        return 0
+    runner = asyncio.create_task(bot.start(settings.discord.token or ""))
+    stopper = asyncio.create_task(stop.wait())
+    await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+    stopper.cancel()
+    if runner.done():
+        runner.result()  # a start-up that failed, or a connection Discord ended for good: said below
+    return 0
+
+
 async def _run(settings: Settings) -> int:
     point_discord_py_at(settings.discord)
-    bot = KGSMBot(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     try:
-        if settings.discord.dry_run:
-            await bot.start_services()
-            log.warning("no DISCORD_TOKEN: dry-run, embeds are printed here instead of posted")
-            await stop.wait()
-            return 0
-        runner = asyncio.create_task(bot.start(settings.discord.token or ""))
-        stopper = asyncio.create_task(stop.wait())
-        await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        stopper.cancel()
-        if runner.done():
-            runner.result()
-        return 0
+        # Leaving the block closes the bot (each part in turn, within SHUTDOWN_BUDGET): what is not delivered
+        # stays in the outbox for the next start.
+        async with KGSMBot(settings) as bot:
+            return await _serve(bot, settings, stop)
     except StartupError as exc:
         return _refused(str(exc))
     except discord.LoginFailure:
@@ -84,10 +88,6 @@ async def _run(settings: Settings) -> int:
     except Exception as exc:
         log.exception("kgsm-bot stopped on an unexpected error")
         return _refused(f"stopped on an unexpected error ({type(exc).__name__}: {exc}); the traceback is above", 1)
-    finally:
-        with contextlib.suppress(Exception):
-            # Everything undelivered stays in the outbox for the next start; never hang a shutdown.
-            await asyncio.wait_for(bot.close(), SHUTDOWN_TIMEOUT)
 
 
 def _refused(reason: str, status: int = 2) -> int:

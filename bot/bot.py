@@ -56,6 +56,7 @@ CONTROL_EXTENSION = "cogs.control"
 PRUNE_INTERVAL = 3600.0
 QUIET_RUNS_INTERVAL = 60.0
 RECORDER_GRACE = 4.0  # of the 10 s a stop may take
+SHUTDOWN_BUDGET = 9.0
 CONSOLE_CHANNEL = 0  # dry-run only: where events without a channel are shown
 
 
@@ -287,16 +288,16 @@ class KGSMBot(commands.Bot):
             await self.web.stop()
 
     async def close(self) -> None:
-        """Stop everything, each part even when another failed to stop, and the store last."""
+        """Stop everything within SHUTDOWN_BUDGET, each part even when another failed, the store last."""
+        deadline = time.monotonic() + SHUTDOWN_BUDGET
         steps: list[Callable[[], Awaitable[None]]] = []
         if self._services_started:
             self._services_started = False
             steps = [self.source.stop, self.journals.stop, self._stop_web, self._finish_recording]
-        steps += [self.supervisor.stop_all, self.store.close]  # also when start-up failed half way
+        steps += [self.supervisor.stop_all, self.store.close, super().close]  # also when start-up failed half way
         for step in steps:
             try:
-                await step()
-            except Exception:
+                await asyncio.wait_for(step(), max(deadline - time.monotonic(), 0.5))
+            except Exception:  # a timeout included: whatever one part does, the next is stopped too
                 log.exception("stopping %s failed; stopping the rest", getattr(step, "__qualname__", step))
         self.intake.refusals.flush()  # the counts of refusals not yet summarised
-        await super().close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -68,12 +69,21 @@ async def _page(bot: KGSMBot, query: EventQuery, page: int) -> tuple[discord.Emb
 class EventPages(CommunityView):
     """Newer/older buttons; only the member who asked may turn the pages."""
 
-    def __init__(self, bot: KGSMBot, query: EventQuery, owner_id: int) -> None:
+    def __init__(self, bot: KGSMBot, query: EventQuery, prompt: discord.Interaction[Any]) -> None:
         super().__init__(timeout=PAGE_TIMEOUT)
         self.bot = bot
         self.query = query
-        self.owner_id = owner_id
+        self.prompt = prompt
+        self.owner_id = prompt.user.id
         self.page = 0
+
+    async def on_timeout(self) -> None:
+        """After `PAGE_TIMEOUT` the buttons are greyed out: the page stays, but turns no more."""
+        for item in self.children:
+            if isinstance(item, discord.ui.Button):
+                item.disabled = True
+        with contextlib.suppress(discord.HTTPException):
+            await self.prompt.edit_original_response(view=self)
 
     def refresh_buttons(self, has_older: bool) -> None:
         self.newer.disabled = self.page == 0
@@ -122,7 +132,7 @@ class History(commands.Cog):
         family, event_type = event_filter(self.bot, event) if event else (None, None)
         name = known_instance(self.bot, instance) if instance else None
         query = EventQuery(name, family, event_type, limit)
-        view = EventPages(self.bot, query, interaction.user.id)
+        view = EventPages(self.bot, query, interaction)
         embed, has_older = await _page(self.bot, query, 0)
         view.refresh_buttons(has_older)
         await interaction.response.send_message(embed=embed, view=view, ephemeral=not public)

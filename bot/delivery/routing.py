@@ -95,14 +95,6 @@ class Router:
         names = set(self._configured) | {name for (name, _), on in self._channel_rules.items() if on}
         return sorted(name for name in names if self.channels_of(name))
 
-    @property
-    def channel_ids(self) -> set[int]:
-        """Every channel events may go to, for the start-up summary."""
-        ids = {channel for name in self.instances_with_channels for channel in self.channels_of(name)}
-        if self.default_channel_id is not None:
-            ids.add(self.default_channel_id)
-        return ids
-
     def describe(self) -> str:
         """One line for the start-up log: where each instance posts."""
         parts = [f"{name}→{','.join(map(str, self.channels_of(name)))}" for name in self.instances_with_channels]

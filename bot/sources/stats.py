@@ -18,7 +18,6 @@ class IntakeStats:
     refused: Counter[str] = field(default_factory=Counter)
     rebinds: int = 0
     producer_versions: set[str] = field(default_factory=set)
-    started_monotonic: float = field(default_factory=time.monotonic)
     last_event_monotonic: float | None = None
 
     def count_accepted(self, producer_version: str | None = None) -> None:

@@ -7,12 +7,17 @@ override `interaction_check`; `tests/test_community.py` checks that every view i
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING, Any, cast, final
 
 import discord
 
+from bot.app.tree import APOLOGY, answer_privately
+
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
+
+log = logging.getLogger(__name__)
 
 
 class CommunityView(discord.ui.View):
@@ -28,3 +33,11 @@ class CommunityView(discord.ui.View):
     async def may_use(self, interaction: discord.Interaction[Any]) -> bool:
         """The view's own rule (who may press its buttons); it answers the member itself when it refuses."""
         return True
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any]
+    ) -> None:
+        """A button that failed: the traceback to the log, an apology to the member (never an unanswered click)."""
+        label = getattr(item, "label", None) or type(item).__name__
+        log.error("the %r button of %s failed", label, type(self).__name__, exc_info=error)
+        await answer_privately(interaction, APOLOGY)

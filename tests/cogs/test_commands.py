@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import sys
 from typing import Any
+
+import pytest
 
 from tests.conftest import CHANNEL_A, CHANNEL_B, DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.control_support import view_listening
@@ -277,3 +280,43 @@ async def test_a_burst_of_10000_events_is_stored_without_missing_a_heartbeat(
     assert gaps
     assert max(gaps) < 2 * 0.25, f"a heartbeat was late: {max(gaps):.3f} s"
     assert len(fake.gateway_connections) == 1
+
+
+def buttons(message: dict[str, Any] | None) -> list[dict[str, Any]]:
+    return [item for row in (message or {}).get("components", []) for item in row.get("components", [])]
+
+
+async def test_event_pages_grey_out_their_buttons_when_they_expire(
+    fake: FakeDiscord, start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = await start_bot()
+    monkeypatch.setattr(sys.modules["cogs.history"], "PAGE_TIMEOUT", 0.5)  # the module the bot loaded
+    await send_all(fake, live, *(event("instance_started", "factorio", n) for n in range(12)))
+    response = await slash(fake, "events", {"limit": 5})
+    message = fake.original_response(response["interaction"])
+    assert [button["label"] for button in buttons(message)] == ["◀ Newer", "Older ▶"]
+    expired = await fake.wait_for(
+        lambda: all(b.get("disabled") for b in buttons(fake.original_response(response["interaction"]))), timeout=10
+    )
+    assert expired
+    assert fake.original_response(response["interaction"])["embeds"] == message["embeds"]  # type: ignore[index]
+
+
+async def test_a_page_button_that_fails_apologises_privately(
+    fake: FakeDiscord, start_bot: StartBot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    live = await start_bot()
+    await send_all(fake, live, *(event("instance_started", "factorio", n) for n in range(12)))
+    response = await slash(fake, "events", {"limit": 5})
+    message = fake.original_response(response["interaction"])
+    assert message is not None
+    await view_listening(fake, live, message)
+
+    async def broken_page(*_args: Any) -> Any:
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(sys.modules["cogs.history"], "_page", broken_page)
+    older = await fake.click_button(message, label="Older ▶")
+    answer = await fake.wait_interaction_response(older)
+    assert answer["data"]["content"] == "Something went wrong on the bot's side; the error is in its log."
+    assert answer["data"]["flags"] & EPHEMERAL
