@@ -2,7 +2,7 @@
 
 Loaded only when `KGSM_PATH` names kgsm.sh; `bot/kgsm_syntax.py` knows KGSM's real arguments in each era
 (/backup is `instances create-backup <name>` on KGSM 3, `--instance <name> --create-backup` before), and
-`bot/kgsm_cli.py` runs them. Every command:
+`bot/kgsm/cli.py` runs them. Every command:
 
 - needs an operator (Manage Server or a role in `KGSM_OPERATOR_ROLE_IDS`), checked by the bot on every call;
 - checks each option (names against a strict pattern, `lines` within its range: `cogs/utils/options.py`)

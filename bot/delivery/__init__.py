@@ -1,7 +1,7 @@
 """Delivery: getting a message to Discord, once.
 
 Owns: routing an event to its channels (`routing`), planning its deliveries (`notifier`), the outbox tables
-(`outbox`), the per-channel lanes that post, batch and edit (`lanes`, `messages`), pacing, what Discord's
+(`outbox`), the per-channel lanes that post, batch and edit (`lanes`, `messages`), what Discord's
 answers mean (`poster`), the status board, the presence, and the dry-run console.
 May import: `bot.events`, `bot.store`, `bot.render`, `bot.runtime`, `bot.config`.
 """

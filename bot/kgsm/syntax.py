@@ -1,5 +1,5 @@
 """What to type to KGSM, per era: the arguments of each server command, the names they take, how to tell the eras
-apart from `kgsm.sh --help`, and how to read KGSM's lists. Running kgsm.sh is `bot/kgsm_cli.py`.
+apart from `kgsm.sh --help`, and how to read KGSM's lists. Running kgsm.sh is `bot/kgsm/cli.py`.
 
 Every form was read in KGSM's own sources (stored copies of its public repositories; keys below):
 

@@ -3,7 +3,7 @@
 The fake kgsm.sh accepts exactly one KGSM era's command line and refuses anything else as KGSM does; it records
 every call (arguments, KGSM_EVENT_ACTOR, KGSM_EVENT_ORIGIN) in a file and sends KGSM's events for what it did, in
 KGSM's real order, to the bot's socket with socat, so a test sees the whole loop: slash command → kgsm.sh →
-events → the live operation message naming who asked. The forms themselves are tested in test_kgsm_cli.py.
+events → the live operation message naming who asked. The forms themselves are tested in tests/kgsm/test_cli.py.
 """
 
 from __future__ import annotations

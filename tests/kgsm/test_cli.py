@@ -1,4 +1,4 @@
-"""KGSM's command line per era (bot/kgsm_syntax.py), run for real against the strict fake kgsm.sh (bot/kgsm_cli.py).
+"""KGSM's command line per era (bot/kgsm/syntax.py), run for real against the strict fake kgsm.sh (bot/kgsm/cli.py).
 
 The fake accepts exactly the forms of one KGSM era and refuses anything else the way KGSM does, so "the fake took it"
 means "KGSM of that era takes it". Its events are compared with what KGSM's own code emitted
