@@ -1,20 +1,26 @@
 """/notify: where each server's events go and which are muted, changed from Discord and kept in the store.
 
 Rules set here apply over `KGSM_CHANNELS` and `KGSM_MUTED_EVENTS`. Changing them needs Manage Server,
-checked by the bot on every call; `/notify show` is open to whoever can use the command.
+checked by the bot on every call; `/notify show` is open to whoever can use the command. `/notify test` (Manage
+Server too, once per `TEST_EVERY` seconds in a server) posts a test message in every channel the bot uses in
+this server (see `bot.delivery.checkup`) and answers privately how each went.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import time
 from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.delivery.checkup import post_tests, report
+from bot.delivery.routing import ChannelUse
 from bot.render.text import safe, truncate
-from cogs.utils.checks import require_manage_guild
+from cogs.utils.checks import NotAllowed, require_manage_guild
 from cogs.utils.choices import event_choices, event_filter, instance_choices
 from cogs.utils.options import Channel, EventOrFamily, Instance, Public
 
@@ -23,12 +29,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+TEST_EVERY = 30.0  # seconds between two /notify test in one server: test posts are not to be a way to spam
+
 
 @app_commands.default_permissions(manage_guild=True)
 @app_commands.guild_only()
 class Notify(commands.GroupCog, group_name="notify", group_description="Where KGSM events are posted"):
     def __init__(self, bot: KGSMBot) -> None:
         self.bot = bot
+        self._tested: dict[int, float] = {}  # server id → when /notify test last ran there (monotonic)
         super().__init__()
 
     def _changed(self, interaction: discord.Interaction[Any], what: str) -> None:
@@ -109,6 +118,37 @@ class Notify(commands.GroupCog, group_name="notify", group_description="Where KG
             name="Muted", value=truncate("\n".join(router.muted_summary()) or "nothing", 1024), inline=False
         )
         await interaction.response.send_message(embed=embed, ephemeral=not public)
+
+    @app_commands.command(name="test", description="Post a test message in every channel the bot uses")
+    @require_manage_guild()
+    async def test(self, interaction: discord.Interaction[Any]) -> None:
+        assert interaction.guild_id is not None  # guild_only, and only the community's servers get this far
+        self._once_in_a_while(interaction.guild_id)
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        uses = self._uses_in(interaction.guild_id)
+        outcomes = await post_tests(self.bot.delivery.poster, uses, interaction.user.display_name)
+        failed = [outcome.use.channel_id for outcome in outcomes if outcome.problem is not None]
+        self._changed(interaction, f"test posts in {len(uses)} channels, failed in {failed or 'none'}")
+        for message in report(outcomes):
+            await interaction.followup.send(message, ephemeral=True)
+
+    def _once_in_a_while(self, guild_id: int) -> None:
+        """Refuse a second /notify test in a server within TEST_EVERY seconds."""
+        now = time.monotonic()
+        last = self._tested.get(guild_id)
+        if last is not None and now - last < TEST_EVERY:
+            wait = math.ceil(TEST_EVERY - (now - last))
+            raise NotAllowed(f"/notify test runs once every {TEST_EVERY:.0f} s in a server; try again in {wait} s.")
+        self._tested[guild_id] = now
+
+    def _uses_in(self, guild_id: int) -> list[ChannelUse]:
+        """The channels the bot uses, but those it knows to be in another of its servers (tested from there)."""
+        uses = []
+        for use in self.bot.router.uses():
+            guild = getattr(self.bot.get_channel(use.channel_id), "guild", None)
+            if guild is None or guild.id == guild_id:
+                uses.append(use)
+        return uses
 
     @bind.autocomplete("instance")
     @unbind.autocomplete("instance")

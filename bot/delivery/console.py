@@ -16,8 +16,11 @@ def _shown(markdown: str | None) -> str:
     return _ESCAPE.sub(r"\1", markdown or "")
 
 
-def format_embed(embed: discord.Embed, target: str) -> str:
+def format_embed(embed: discord.Embed, target: str, text: str | None = None) -> str:
+    """The embed as the console shows it, under the message's `text` if it has one."""
     lines = [f"── would post to {target} " + "─" * 20]
+    if text:
+        lines.append(_shown(text))
     if embed.title:
         lines.append(_shown(embed.title))
     if embed.description:
@@ -41,10 +44,10 @@ class ConsolePoster:
         self._stream = stream
         self._next_id = 0
 
-    def show(self, target: str, embeds: list[discord.Embed]) -> None:
+    def show(self, target: str, embeds: list[discord.Embed], text: str | None = None) -> None:
         stream = self._stream or sys.stdout
         for embed in embeds:
-            print(format_embed(embed, target), file=stream, flush=True)
+            print(format_embed(embed, target, text), file=stream, flush=True)
 
     @staticmethod
     def _target(channel_id: int) -> str:
@@ -58,3 +61,8 @@ class ConsolePoster:
     async def edit(self, channel_id: int, message_id: int, embeds: list[dict[str, Any]]) -> None:
         target = f"{self._target(channel_id)}, edit of message {message_id}"
         self.show(target, [discord.Embed.from_dict(embed) for embed in embeds])
+
+    async def post_test(self, channel_id: int, text: str, embed: dict[str, Any]) -> int:
+        self.show(self._target(channel_id), [discord.Embed.from_dict(embed)], text)
+        self._next_id += 1
+        return self._next_id

@@ -4,7 +4,8 @@ discord.py already waits out rate limits (it reads Discord's bucket headers and 
 a 429 up to five times) and retries some 5xx answers. What it gives up on is sorted here: a 429 it did not
 wait out, any 5xx and network errors are `RetryLater` (the delivery is tried again, without end); only a
 permanent answer fails it: the channel gone or closed to the bot (`ChannelUnavailable`), the message to edit
-deleted (`MessageGone`), or the request itself refused (`Rejected`, e.g. an invalid body).
+deleted (`MessageGone`), or the request itself refused (`Rejected`, e.g. an invalid body). `post_test` posts
+the one kind of message that is not an event (/notify test, see `bot.delivery.checkup`).
 """
 
 from __future__ import annotations
@@ -16,12 +17,26 @@ import discord
 
 EmbedJSON = dict[str, Any]
 
+UNKNOWN_CHANNEL = 10003
 UNKNOWN_MESSAGE = 10008
-CHANNEL_ERRORS = frozenset({10003, 50001, 50013})  # unknown channel, missing access, missing permissions
+MISSING_ACCESS = 50001
+MISSING_PERMISSIONS = 50013
+CHANNEL_ERRORS = frozenset({UNKNOWN_CHANNEL, MISSING_ACCESS, MISSING_PERMISSIONS})
 
 
 class ChannelUnavailable(Exception):
     """The channel is gone or closed to the bot: retrying will not help until someone fixes it."""
+
+    def __init__(self, reason: str, code: int | None = None) -> None:
+        super().__init__(reason)
+        self.code = code
+
+
+class EmbedsDropped(ChannelUnavailable):
+    """Discord posted the text of a message but not its embeds: the bot may not embed links in the channel.
+
+    (A message of embeds only is refused there instead, with 50013 like a channel the bot may not post in.)
+    """
 
 
 class MessageGone(Exception):
@@ -82,7 +97,7 @@ def classify(exc: discord.DiscordException, *, editing: bool = False) -> Excepti
     if editing and exc.code == UNKNOWN_MESSAGE:
         return MessageGone(reason)
     if exc.status in (403, 404) or exc.code in CHANNEL_ERRORS:
-        return ChannelUnavailable(reason)
+        return ChannelUnavailable(reason, exc.code)
     return Rejected(reason)
 
 
@@ -90,6 +105,8 @@ class Poster(Protocol):
     async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str) -> int: ...
 
     async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON]) -> None: ...
+
+    async def post_test(self, channel_id: int, text: str, embed: EmbedJSON) -> int: ...
 
 
 class DiscordPoster:
@@ -119,3 +136,17 @@ class DiscordPoster:
             )
         except discord.DiscordException as exc:
             raise classify(exc, editing=True) from exc
+
+    async def post_test(self, channel_id: int, text: str, embed: EmbedJSON) -> int:
+        """Post `text` with `embed` once (a test is not retried, so discord.py's random nonce will do): a channel
+        where the bot may not embed links gets the text alone, which raises `EmbedsDropped`."""
+        channel = self._client.get_partial_messageable(channel_id)
+        try:
+            message = await channel.send(
+                text, embed=discord.Embed.from_dict(embed), allowed_mentions=discord.AllowedMentions.none()
+            )
+        except discord.DiscordException as exc:
+            raise classify(exc) from exc
+        if not message.embeds:
+            raise EmbedsDropped(f"message {message.id} was posted without its embed")
+        return message.id

@@ -6,7 +6,8 @@ names event types (in any spelling KGSM has used) or whole families that are rec
 posted; types the vocabulary marks quiet (KGSM's own housekeeping, such as web-panel sign-ins) are muted
 unless a rule unmutes them. Rules changed with /notify are kept in the store and applied over these
 settings. An event with neither a mapping nor a default is logged once per instance, so a forgotten mapping
-is visible without flooding logs.
+is visible without flooding logs. `uses` lists every channel the bot posts in, the status board's and the
+digest's included, with what each is for (/notify test).
 """
 
 from __future__ import annotations
@@ -37,6 +38,18 @@ class MuteRule:
     muted: bool
 
 
+@dataclass(frozen=True)
+class ChannelUse:
+    """What the bot posts in one channel, and which alert roles (`KGSM_ALERT_ROLE_ID`) it would mention there."""
+
+    channel_id: int
+    servers: tuple[str, ...] = ()  # servers whose events go there (`name` or `host:name`)
+    default: bool = False  # events of every server without a channel of its own, and the bot's notices
+    status_board: bool = False
+    digest: bool = False
+    alert_roles: tuple[int, ...] = ()
+
+
 def normalise_target(text: str) -> str:
     """A family, or the canonical type of any spelling: `Instance-Started` → `server.started`."""
     family, event_type = resolve_target(text)
@@ -51,6 +64,7 @@ class Router:
             if channel not in channels:
                 channels.append(channel)
         self.default_channel_id = settings.default_channel_id
+        self._settings = settings
         self._configured_mutes = frozenset(normalise_target(target) for target in settings.muted)
         self._channel_rules: dict[tuple[str, int], bool] = {}
         self._mute_rules: dict[tuple[str, str], bool] = {}
@@ -94,6 +108,39 @@ class Router:
     def instances_with_channels(self) -> list[str]:
         names = set(self._configured) | {name for (name, _), on in self._channel_rules.items() if on}
         return sorted(name for name in names if self.channels_of(name))
+
+    def uses(self) -> list[ChannelUse]:
+        """Every channel the bot posts in, each once: the default channel, each server's own channels
+        (configured and bound), the status board's and the digest's, in that order."""
+        settings = self._settings
+        servers: dict[int, list[str]] = {}
+        roles: dict[int, set[int]] = {}
+        if self.default_channel_id is not None:
+            servers[self.default_channel_id] = []
+            general = [settings.alert_role_id] if settings.alert_role_id is not None else []
+            # A server's own alert role is mentioned in the default channel when it has no channel of its own.
+            own = [role for name, role in settings.alert_roles if not self.channels_of(name)]
+            roles[self.default_channel_id] = {*general, *own}
+        for name in self.instances_with_channels:
+            role = settings.alert_role_for(name.rpartition(":")[2])
+            for channel in self.channels_of(name):
+                servers.setdefault(channel, []).append(name)
+                if role is not None:
+                    roles.setdefault(channel, set()).add(role)
+        for own_message in (settings.status_channel_id, settings.digest_channel_id):
+            if own_message is not None:
+                servers.setdefault(own_message, [])
+        return [
+            ChannelUse(
+                channel_id=channel,
+                servers=tuple(names),
+                default=channel == self.default_channel_id,
+                status_board=channel == settings.status_channel_id,
+                digest=channel == settings.digest_channel_id,
+                alert_roles=tuple(sorted(roles.get(channel, ()))),
+            )
+            for channel, names in servers.items()
+        ]
 
     def describe(self) -> str:
         """One line for the start-up log: where each instance posts."""

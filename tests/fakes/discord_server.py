@@ -365,6 +365,10 @@ def _missing_access() -> _ApiError:
     return _error(403, 50001, "Missing Access")
 
 
+def _missing_permissions() -> _ApiError:
+    return _error(403, 50013, "Missing Permissions")
+
+
 def _unknown_message() -> _ApiError:
     return _error(404, 10008, "Unknown Message")
 
@@ -744,7 +748,10 @@ class FakeDiscord:
             await bot.close()
 
     State is plain attributes so tests can poke at it: ``not_found_channels`` / ``forbidden_channels``
-    (sets of channel ids answering 404 10003 / 403 50001), ``requests``, ``unhandled``,
+    (sets of channel ids answering 404 10003 / 403 50001), ``mute_channels`` (the bot may read but not post:
+    a new message is 403 50013), ``no_embed_channels`` (the bot lacks Embed Links: as on Discord, the embeds of
+    a message with anything else in it are silently dropped, and a message of embeds only is 403 50013),
+    ``requests``, ``unhandled``,
     ``heartbeats``, ``presences``, ``identifies``, ``resumes``, ``command_syncs``,
     ``rate_limited_count``, ``ack_heartbeats`` (set ``False`` to simulate a zombie gateway),
     ``interaction_deadline`` (seconds to answer an interaction, ``None`` = no limit),
@@ -791,8 +798,13 @@ class FakeDiscord:
         self.ack_heartbeats = True
         self.recheck_interval = 0.02
 
-        self.not_found_channels: set[int] = set()
-        self.forbidden_channels: set[int] = set()
+        # Channels answering as Discord does when the bot may not use them (see the class docstring).
+        self.not_found_channels, self.forbidden_channels, self.mute_channels, self.no_embed_channels = (
+            set[int](),
+            set[int](),
+            set[int](),
+            set[int](),
+        )
 
         self.requests: list[RequestRecord] = []
         self.unhandled: list[RequestRecord] = []
@@ -1464,6 +1476,7 @@ class FakeDiscord:
                     self._maybe_lose_response()
                     return _Reply(body=_copy(existing), headers=headers)
             _validate_message_body(body)
+            body = self._as_permitted(channel_id, body, record.files)
             message = self._new_message(channel_id, body, files=record.files)
             if _is_empty_message(message):
                 self._forget_message(int(message["id"]))
@@ -1474,6 +1487,17 @@ class FakeDiscord:
         except _ApiError as exc:
             exc.reply.headers.update(headers)
             raise
+
+    def _as_permitted(self, channel_id: int, body: JSON, files: Sequence[UploadedFile]) -> JSON:
+        """The message as Discord posts it with the bot's permissions in the channel (see ``mute_channels``,
+        ``no_embed_channels``)."""
+        if channel_id in self.mute_channels:
+            raise _missing_permissions()
+        if channel_id in self.no_embed_channels and body.get("embeds"):
+            if not (body.get("content") or files or body.get("components") or body.get("sticker_ids")):
+                raise _missing_permissions()
+            return {**body, "embeds": []}
+        return body
 
     def _find_nonce(self, channel_id: int, nonce: str) -> JSON | None:
         horizon = time.monotonic() - self.nonce_window

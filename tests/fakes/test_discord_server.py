@@ -170,6 +170,27 @@ async def test_unknown_and_forbidden_channels(fake: FakeDiscord, run_bot: RunBot
     assert fake.messages(GONE_CHANNEL) == []
 
 
+async def test_a_channel_closed_to_posts_and_one_without_embed_links(fake: FakeDiscord, run_bot: RunBot) -> None:
+    """Without Send Messages every post is 50013; without Embed Links a message's embeds are dropped, and a
+    message of embeds only is 50013, as Discord does (discord/discord-api-docs#2601)."""
+    fake.mute_channels.add(CHANNEL)
+    fake.no_embed_channels.add(OTHER_CHANNEL)
+    bot = await run_bot(make_bot())
+
+    with pytest.raises(discord.Forbidden) as mute:
+        await bot.get_partial_messageable(CHANNEL).send("hi")
+    assert mute.value.code == 50013
+    assert fake.messages(CHANNEL) == []
+    no_embeds = bot.get_partial_messageable(OTHER_CHANNEL)
+    posted = await no_embeds.send("hi", embed=discord.Embed(title="box"))
+    assert posted.content == "hi"
+    assert posted.embeds == []
+    with pytest.raises(discord.Forbidden) as embed_only:
+        await no_embeds.send(embed=discord.Embed(title="box"))
+    assert embed_only.value.code == 50013
+    assert [m["content"] for m in fake.messages(OTHER_CHANNEL)] == ["hi"]
+
+
 async def test_invalid_messages_are_rejected_like_discord(fake: FakeDiscord, run_bot: RunBot) -> None:
     bot = await run_bot(make_bot())
     channel = bot.get_partial_messageable(CHANNEL)
