@@ -128,7 +128,14 @@ class Notify(commands.GroupCog, group_name="notify", group_description="Where KG
         uses = self._uses_in(interaction.guild_id)
         outcomes = await post_tests(self.bot.delivery.poster, uses, interaction.user.display_name)
         failed = [outcome.use.channel_id for outcome in outcomes if outcome.problem is not None]
-        self._changed(interaction, f"test posts in {len(uses)} channels, failed in {failed or 'none'}")
+        log.info(
+            "%s (%s) ran /notify test in server %s: %d channels, failed in %s",
+            interaction.user,
+            interaction.user.id,
+            interaction.guild_id,
+            len(uses),
+            failed or "none",
+        )
         for message in report(outcomes):
             await interaction.followup.send(message, ephemeral=True)
 
@@ -142,7 +149,7 @@ class Notify(commands.GroupCog, group_name="notify", group_description="Where KG
         self._tested[guild_id] = now
 
     def _uses_in(self, guild_id: int) -> list[ChannelUse]:
-        """The channels the bot uses, but those it knows to be in another of its servers (tested from there)."""
+        """The channels the bot uses, but not those it knows to be in another of its servers (tested from there)."""
         uses = []
         for use in self.bot.router.uses():
             guild = getattr(self.bot.get_channel(use.channel_id), "guild", None)

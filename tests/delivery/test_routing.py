@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bot.config import load_settings
-from bot.delivery.routing import Router
+from bot.delivery.routing import ChannelUse, Router
 from bot.events import parse_event
 
 A, B, C, D = 111111111111111111, 222222222222222222, 333333333333333333, 444444444444444444
@@ -57,3 +57,42 @@ def test_unmapped_without_default_is_logged_once_per_instance(caplog: pytest.Log
     assert len(warnings) == 2
     assert "factorio" in warnings[0]
     assert "minecraft" in warnings[1]
+
+
+# ------------------------------------------------------------------------------------------ uses (/notify test)
+
+
+def test_uses_lists_each_channel_once_with_what_it_is_for() -> None:
+    routes = router(
+        KGSM_DEFAULT_CHANNEL_ID=str(D),
+        KGSM_CHANNELS=f"factorio={A},valheim={A},rust={B}",
+        KGSM_STATUS_CHANNEL_ID=str(B),
+        KGSM_DIGEST_CHANNEL_ID=str(D),
+    )
+    routes.bind("terraria", C)
+    routes.unbind("rust")
+    assert routes.uses() == [
+        ChannelUse(D, default=True, digest=True),
+        ChannelUse(A, servers=("factorio", "valheim")),
+        ChannelUse(C, servers=("terraria",)),
+        ChannelUse(B, status_board=True),
+    ]
+
+
+def test_uses_without_a_default_has_only_the_servers_channels() -> None:
+    assert router(KGSM_CHANNELS=f"factorio={A}").uses() == [ChannelUse(A, servers=("factorio",))]
+    assert router().uses() == []
+
+
+def test_uses_names_the_alert_roles_mentioned_in_each_channel() -> None:
+    general, own, homeless = 901 * 10**15, 902 * 10**15, 903 * 10**15
+    routes = router(
+        KGSM_DEFAULT_CHANNEL_ID=str(D),
+        KGSM_CHANNELS=f"factorio={A},gamehost:valheim={B}",
+        KGSM_ALERT_ROLE_ID=f"{general},factorio={own},rust={homeless}",
+    )
+    assert routes.uses() == [
+        ChannelUse(D, default=True, alert_roles=(general, homeless)),  # rust has no channel: its alerts go here
+        ChannelUse(A, servers=("factorio",), alert_roles=(own,)),
+        ChannelUse(B, servers=("gamehost:valheim",), alert_roles=(general,)),
+    ]
