@@ -1,10 +1,10 @@
 """/notify test: a test message in every channel the bot posts in, and what came of each, in plain words.
 
 A test post is not an event: it goes straight to the poster (`post_test`), once, each channel at the same
-time and within `POST_TIMEOUT`: no outbox, no retry, no nonce of its own, mentions disabled. It carries a text besides
-its embed, so that a channel where the bot may not embed links (the text arrives alone: `EmbedsDropped`) is
-told apart from one where it may not post at all (50013). Alert roles are named only inside the embed, where
-Discord never pings.
+time and within `POST_TIMEOUT`: no outbox, no retry, no nonce of its own, mentions disabled. It carries a
+text besides its embed, so that a channel where the bot may not embed links (the text arrives alone:
+`EmbedsDropped`) is told apart from one where it may not post at all (50013). Alert roles are named only
+inside the embed, where Discord never pings.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 POST_TIMEOUT = 10.0  # seconds for one test post; discord.py's own retries of a 5xx happen within it
 SERVERS_NAMED = 10  # in one line, then "and N more"
-LINE_LIMIT = 400
+WHAT_LIMIT = 200  # characters of what a channel is for, in a line of the reply (its reason is never cut)
 MESSAGE_LIMIT = 2000  # characters of a message's content
 
 # What an answer to a post *with text* means: 50013 is then Send Messages (Embed Links is `EmbedsDropped`).
@@ -57,14 +57,15 @@ class Outcome:
     @property
     def line(self) -> str:
         """`✅ <#id> — what it is for`, or `❌ <#id> (id) — what it is for: why it failed`."""
-        what = " · ".join(labels(self.use))
+        what = truncate(" · ".join(labels(self.use)), WHAT_LIMIT)
         if self.problem is None:
-            return truncate(f"✅ <#{self.use.channel_id}> — {what}", LINE_LIMIT)
-        return truncate(f"❌ <#{self.use.channel_id}> ({self.use.channel_id}) — {what}: {self.problem}", LINE_LIMIT)
+            return f"✅ <#{self.use.channel_id}> — {what}"
+        return f"❌ <#{self.use.channel_id}> ({self.use.channel_id}) — {what}: {self.problem}"
 
 
-def _servers(names: tuple[str, ...]) -> str:
-    shown = ", ".join(f"**{safe(name)}**" for name in names[:SERVERS_NAMED])
+def _servers(names: tuple[str, ...], bold: bool) -> str:
+    mark = "**" if bold else ""  # none in the reply's lines, which are shortened
+    shown = ", ".join(f"{mark}{safe(name)}{mark}" for name in names[:SERVERS_NAMED])
     more = len(names) - SERVERS_NAMED
     return f"{shown} and {more} more" if more > 0 else shown
 
@@ -77,7 +78,7 @@ def labels(use: ChannelUse) -> list[str]:
     """What the channel is for, briefly (a line of the reply)."""
     parts = ["default"] if use.default else []
     if use.servers:
-        parts.append(_servers(use.servers))
+        parts.append(_servers(use.servers, bold=False))
     if use.status_board:
         parts.append("status board")
     if use.digest:
@@ -91,7 +92,7 @@ def purposes(use: ChannelUse) -> list[str]:
     """What the channel is for, in sentences (the test message's embed)."""
     parts = ["Events of every server without a channel of its own, and the bot's own notices."] if use.default else []
     if use.servers:
-        parts.append(f"Events of {_servers(use.servers)}.")
+        parts.append(f"Events of {_servers(use.servers, bold=True)}.")
     if use.status_board:
         parts.append("The status board: one message, kept up to date.")
     if use.digest:

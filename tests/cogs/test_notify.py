@@ -43,12 +43,12 @@ SETTINGS = {
 EXPECTED = [
     "The test message arrived whole in 3 of 7 channels:",
     f"✅ <#{DEFAULT_CHANNEL}> — default · alerts for <@&{GENERAL_ROLE}>",
-    f"✅ <#{CHANNEL_A}> — **factorio** · alerts for <@&{FACTORIO_ROLE}>",
-    f"❌ <#{MUTE_CHANNEL}> ({MUTE_CHANNEL}) — **rust** · alerts for <@&{GENERAL_ROLE}>: "
+    f"✅ <#{CHANNEL_A}> — factorio · alerts for <@&{FACTORIO_ROLE}>",
+    f"❌ <#{MUTE_CHANNEL}> ({MUTE_CHANNEL}) — rust · alerts for <@&{GENERAL_ROLE}>: "
     "the bot cannot post there (it needs Send Messages)",
-    f"❌ <#{NO_EMBED_CHANNEL}> ({NO_EMBED_CHANNEL}) — **terraria** · alerts for <@&{GENERAL_ROLE}>: "
+    f"❌ <#{NO_EMBED_CHANNEL}> ({NO_EMBED_CHANNEL}) — terraria · alerts for <@&{GENERAL_ROLE}>: "
     "the bot cannot embed links there (it needs Embed Links: without it, its posts are refused)",
-    f"❌ <#{GONE_CHANNEL}> ({GONE_CHANNEL}) — **valheim** · alerts for <@&{GENERAL_ROLE}>: "
+    f"❌ <#{GONE_CHANNEL}> ({GONE_CHANNEL}) — valheim · alerts for <@&{GENERAL_ROLE}>: "
     "the channel is gone (deleted, or a wrong id)",
     f"✅ <#{CHANNEL_B}> — status board",
     f"❌ <#{FORBIDDEN_CHANNEL}> ({FORBIDDEN_CHANNEL}) — daily digest: "
@@ -165,7 +165,7 @@ async def test_hostile_names_of_members_servers_and_channels_are_inert(
 
     reply = await run_test(fake)
 
-    assert reply[1] == f"✅ <#{CHANNEL_C + 1}> — **{safe(HOSTILE.lower())}**, **factorio**"
+    assert reply[1] == f"✅ <#{CHANNEL_C + 1}> — {safe(HOSTILE.lower())}, factorio"
     (posted,) = fake.messages(CHANNEL_C + 1)
     text = posted["content"]
     assert f"asked for by {safe(HOSTILE_MEMBER)}." in text
@@ -194,10 +194,10 @@ async def test_discord_unavailable_in_one_channel_and_another_servers_channels_l
     assert await run_test(fake) == [
         "The test message arrived whole in 1 of 2 channels:",
         f"✅ <#{DEFAULT_CHANNEL}> — default",
-        f"❌ <#{CHANNEL_A}> ({CHANNEL_A}) — **factorio**: Discord is unavailable right now; try again later",
+        f"❌ <#{CHANNEL_A}> ({CHANNEL_A}) — factorio: Discord is unavailable right now; try again later",
     ]
     assert fake.posts(SECOND_CHANNEL) == [], "the other server's channels are tested from there"
     assert await run_test(fake, guild_id=SECOND, channel_id=SECOND_CHANNEL) == [
         "The test message arrived whole in 1 of 1 channels:",
-        f"✅ <#{SECOND_CHANNEL}> — **alpha**",
+        f"✅ <#{SECOND_CHANNEL}> — alpha",
     ]
