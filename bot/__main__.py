@@ -1,4 +1,5 @@
-"""`python -m bot` runs the bot; `python -m bot emit …` sends a test event as KGSM would."""
+"""`python -m bot` runs the bot; `python -m bot emit …` sends a test event as KGSM would; `python -m bot relay`
+forwards a game host's journals to a central bot."""
 
 from __future__ import annotations
 
@@ -15,18 +16,19 @@ import urllib.request
 import discord
 
 from bot.bot import KGSMBot, point_discord_py_at
-from bot.config import ConfigError, Settings, StartupError, load_settings
+from bot.config import ConfigError, Settings, StartupError, load_relay_settings, load_settings
+from bot.relay import service as relay
 from bot.sources import emit
 
 log = logging.getLogger("bot")
 
 
-def _health(settings: Settings) -> int:
-    """Ask the running bot's /healthz; needs nothing beyond the standard library (Docker HEALTHCHECK)."""
-    if settings.http.port is None:
-        print("BOT_HTTP_PORT is not set: the bot serves no /healthz", file=sys.stderr)
+def _health(port: int | None, setting: str) -> int:
+    """Ask the running bot's (or relay's) /healthz; needs nothing beyond the standard library (HEALTHCHECK)."""
+    if port is None:
+        print(f"{setting} is not set: nothing serves /healthz", file=sys.stderr)
         return 1
-    url = f"http://127.0.0.1:{settings.http.port}/healthz"
+    url = f"http://127.0.0.1:{port}/healthz"
     try:
         with urllib.request.urlopen(url, timeout=5) as response:
             print(response.read().decode())
@@ -44,6 +46,8 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     commands.add_parser("run", help="run the bot (the default)")
     commands.add_parser("health", help="exit 0 if the running bot's /healthz answers 200 (for HEALTHCHECK)")
     emit.add_arguments(commands.add_parser("emit", help="send one test event to the socket, as KGSM does"))
+    relaying = commands.add_parser("relay", help="forward this host's KGSM journals to a central bot's webhook")
+    relaying.add_argument("--health", action="store_true", help="exit 0 if the running relay's /healthz answers 200")
     return parser.parse_args(argv)
 
 
@@ -99,6 +103,8 @@ def _refused(reason: str, status: int = 2) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _arguments(argv)
     try:
+        if args.command == "relay":
+            return _relay(args)
         settings = load_settings()
     except ConfigError as exc:
         for problem in exc.problems:
@@ -107,11 +113,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "emit":
         return emit.run(args, settings.socket.path)
     if args.command == "health":
-        return _health(settings)
+        return _health(settings.http.port, "BOT_HTTP_PORT")
     _setup_logging(settings.log_level)
     status = asyncio.run(_run(settings))
     _leave_even_if_a_thread_hangs(status)
     return status
+
+
+def _relay(args: argparse.Namespace) -> int:
+    """`python -m bot relay`: its own settings only (no Discord token, no bot database)."""
+    settings = load_relay_settings()
+    if args.health:
+        return _health(settings.http_port, "KGSM_RELAY_HTTP_PORT")
+    _setup_logging(settings.log_level)
+    return relay.main(settings)
 
 
 def _leave_even_if_a_thread_hangs(status: int) -> None:

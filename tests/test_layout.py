@@ -22,6 +22,7 @@ LAYERS: dict[str, int] = {
     "bot.sources": 4,
     "bot.web": 5,
     "bot.app": 5,
+    "bot.relay": 5,  # python -m bot relay: the journal followers of bot.sources, forwarding to a central bot
     "bot.bot": 6,
     "bot.__main__": 7,
     "cogs": 8,

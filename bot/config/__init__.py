@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 import grp
 import os
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -22,11 +23,13 @@ from bot.config.reading import Reader, server_ids, time_of_day
 from bot.config.settings import (
     DEFAULT_API_BASE,
     DEFAULT_GATEWAY_URL,
+    HOST_NAME,
     MIB,
     ControlSettings,
     DiscordSettings,
     HttpSettings,
     JournalSettings,
+    RelaySettings,
     RoutingSettings,
     Settings,
     SocketSettings,
@@ -40,11 +43,13 @@ __all__ = [
     "DiscordSettings",
     "HttpSettings",
     "JournalSettings",
+    "RelaySettings",
     "RoutingSettings",
     "Settings",
     "SocketSettings",
     "StartupError",
     "StoreSettings",
+    "load_relay_settings",
     "load_settings",
 ]
 
@@ -141,17 +146,11 @@ def _store_settings(read: Reader) -> StoreSettings:
 
 
 def _http_settings(read: Reader) -> HttpSettings:
-    raw_port = read.text("BOT_HTTP_PORT")
-    port = None
-    if raw_port is not None:
-        if not raw_port.isdigit() or not 1 <= int(raw_port) <= 65535:
-            read.problems.append(f"BOT_HTTP_PORT={raw_port!r} must be a port number (1 to 65535)")
-        else:
-            port = int(raw_port)
+    port = _port(read, "BOT_HTTP_PORT")
     secret = read.text("KGSM_WEBHOOK_SECRET")
     if secret is not None and len(secret) < 16:
         read.problems.append("KGSM_WEBHOOK_SECRET is shorter than 16 characters; use a long random secret")
-    if secret is not None and raw_port is None:
+    if secret is not None and read.text("BOT_HTTP_PORT") is None:
         read.problems.append("KGSM_WEBHOOK_SECRET is set but BOT_HTTP_PORT is not: the webhook needs the HTTP server")
     return HttpSettings(port=port, host=read.text("BOT_HTTP_HOST", "127.0.0.1") or "127.0.0.1", webhook_secret=secret)
 
@@ -224,17 +223,59 @@ def _alert_roles(read: Reader) -> tuple[int | None, tuple[tuple[str, int], ...]]
     return general, tuple((instance, role) for instance, role in pairs if instance)
 
 
+def _environment(environ: Mapping[str, str] | None, env_file: str | None) -> dict[str, str]:
+    merged: dict[str, str] = {}
+    if env_file and Path(env_file).is_file():
+        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+    merged.update(os.environ if environ is None else environ)
+    return merged
+
+
+def _port(read: Reader, name: str) -> int | None:
+    raw = read.text(name)
+    if raw is None:
+        return None
+    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+        read.problems.append(f"{name}={raw!r} must be a port number (1 to 65535)")
+        return None
+    return int(raw)
+
+
+def load_relay_settings(environ: Mapping[str, str] | None = None, env_file: str | None = ".env") -> RelaySettings:
+    """The settings of `python -m bot relay` (none of the bot's Discord settings are read or needed)."""
+    read = Reader(_environment(environ, env_file))
+    url = read.text("KGSM_RELAY_URL") or ""
+    if not url.startswith(("http://", "https://")):
+        read.problems.append(
+            f"KGSM_RELAY_URL={url!r} must be the central bot's webhook, like http://central:8080/kgsm/webhook"
+        )
+    secret = read.text("KGSM_WEBHOOK_SECRET") or ""
+    if len(secret) < 16:
+        read.problems.append("KGSM_WEBHOOK_SECRET must be the central bot's secret (16+ characters)")
+    host = read.text("KGSM_RELAY_HOST") or socket.gethostname()
+    if not HOST_NAME.fullmatch(host):
+        read.problems.append(f"KGSM_RELAY_HOST={host[:80]!r} must be a host name (letters, digits, . _ -)")
+    settings = RelaySettings(
+        url=url,
+        secret=secret,
+        host=host,
+        journal=_journal_settings(read),
+        data_dir=Path(read.text("BOT_DATA_DIR", "data") or "data"),
+        http_port=_port(read, "KGSM_RELAY_HTTP_PORT"),
+        retry_ceiling=read.number("KGSM_RELAY_RETRY_MAX", 60.0),
+        log_level=read.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
+    )
+    if read.problems:
+        raise ConfigError(read.problems)
+    return settings
+
+
 def load_settings(environ: Mapping[str, str] | None = None, env_file: str | None = ".env") -> Settings:
     """Build the settings from `environ` (default: the process environment) over an optional `.env` file.
 
     Real environment variables win over the file, as docker and systemd users expect.
     """
-    merged: dict[str, str] = {}
-    if env_file and Path(env_file).is_file():
-        merged.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
-    merged.update(os.environ if environ is None else environ)
-
-    read = Reader(merged)
+    read = Reader(_environment(environ, env_file))
     settings = Settings(
         socket=_socket_settings(read),
         discord=_discord_settings(read),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 DEFAULT_API_BASE = "https://discord.com/api/v10"
 DEFAULT_GATEWAY_URL = "wss://gateway.discord.gg/"
 MIB = 1024 * 1024
+# What a relay may call its host (`KGSM_RELAY_HOST`) and its producers: what a hostname may be.
+HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,252}")
 
 
 @dataclass(frozen=True)
@@ -107,4 +110,21 @@ class Settings:
     http: HttpSettings = field(default_factory=HttpSettings)
     journal: JournalSettings = field(default_factory=JournalSettings)
     control: ControlSettings = field(default_factory=ControlSettings)
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True)
+class RelaySettings:
+    """`python -m bot relay` on a game host: its journals, forwarded to a central bot's `/kgsm/webhook`.
+
+    No Discord token and no bot database: its own cursors are in `data_dir/relay.sqlite3`.
+    """
+
+    url: str
+    secret: str = field(repr=False)
+    host: str
+    journal: JournalSettings = field(default_factory=JournalSettings)
+    data_dir: Path = Path("data")
+    http_port: int | None = None  # its own /healthz on 127.0.0.1, off without a port
+    retry_ceiling: float = 60.0  # the longest wait between two attempts while the central bot is away
     log_level: str = "INFO"

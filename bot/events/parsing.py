@@ -46,6 +46,7 @@ class RefusalReason(StrEnum):
     BAD_TIMESTAMP = "bad_timestamp"
     STALE = "stale"
     BUSY = "busy"
+    BAD_RELAY = "bad_relay"  # a relayed body (`python -m bot relay`) whose envelope is not the relay's
 
 
 class EventRefused(ValueError):
@@ -245,18 +246,22 @@ def may_hold_surrogates(raw: bytes) -> bool:
     return b"\\u" in raw and _SURROGATE_ESCAPE.search(raw) is not None
 
 
-def decode_event(
-    raw: bytes, *, received_at: datetime | None = None, source: str = "socket", producer: str | None = None
-) -> Event:
-    """Decode one JSON document's bytes and parse it (see `parse_event`)."""
+def load_document(raw: bytes) -> Any:
+    """The JSON document in `raw`, or `EventRefused` (not JSON, or nested too deeply to decode)."""
     try:
-        document = json.loads(raw)
+        return json.loads(raw)
     except RecursionError as exc:
         raise EventRefused(RefusalReason.TOO_DEEP, "nested too deeply to decode") from exc
     except (UnicodeDecodeError, ValueError) as exc:
         raise EventRefused(RefusalReason.NOT_JSON, f"{exc}"[:120]) from exc
+
+
+def decode_event(
+    raw: bytes, *, received_at: datetime | None = None, source: str = "socket", producer: str | None = None
+) -> Event:
+    """Decode one JSON document's bytes and parse it (see `parse_event`)."""
     return parse_event(
-        document,
+        load_document(raw),
         received_at=received_at,
         source=source,
         producer=producer,

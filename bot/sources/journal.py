@@ -26,14 +26,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import aiofiles
 import aiofiles.os
 
 from bot.events import RefusalReason
 from bot.runtime.ratelog import COUNT, RateLimitedLog
-from bot.sources.intake import Intake, pause_every
-from bot.store.database import Store
+from bot.sources.intake import pause_every
 
 log = logging.getLogger(__name__)
 
@@ -43,11 +43,34 @@ EVENTS_DIR = "events"
 POLL_INTERVAL = 0.5
 STRAGGLER_WINDOW = 120.0
 READ_CHUNK = 256 * 1024
+SAVE_INTERVAL = 1.0  # within a long chunk, the cursor is saved at most this often
 SOURCE = "journal"
 REPLAY_SOURCE = "journal-replay"
 FIRST_SEGMENT = ""  # a cursor waiting for the first segment to appear
 
 ReportGap = Callable[[str], Awaitable[None]]
+
+
+class LineSink(Protocol):
+    """Where a follower hands its lines: the bot's `Intake`, or the relay's forwarder (`bot.relay`).
+
+    `take` returns a future that is done once the event is safe (stored, or acknowledged by the central bot);
+    the cursor moves past a line only then. None: the line was refused and is not waited for.
+    """
+
+    async def take(
+        self, item: bytes, *, source: str, peer: object, producer: str | None = None
+    ) -> asyncio.Future[bool] | None: ...
+
+    def refuse(self, reason: RefusalReason, detail: str, *, source: str, peer: object) -> None: ...
+
+
+class CursorStore(Protocol):
+    """Where a follower keeps its cursor: the bot's `Store` (its facts), or the relay's own cursor file."""
+
+    async def get_fact(self, key: str) -> str | None: ...
+
+    async def set_fact(self, key: str, value: str) -> None: ...
 
 
 @dataclass
@@ -89,7 +112,9 @@ def discover(root: Path) -> list[Path]:
 class JournalFollower:
     """Follows one journal directory."""
 
-    def __init__(self, directory: Path, intake: Intake, store: Store, *, start: str, report_gap: ReportGap) -> None:
+    def __init__(
+        self, directory: Path, intake: LineSink, store: CursorStore, *, start: str, report_gap: ReportGap
+    ) -> None:
         self.directory = directory
         self.producer = producer_of(directory)
         self._intake = intake
@@ -250,23 +275,43 @@ class JournalFollower:
                     return offset
 
     async def _take_lines(self, segment: str, offset: int, lines: bytes) -> int:
+        """Hand on `lines` (complete ones, from `offset`); the cursor moves past them once all are safe.
+
+        Within a long chunk it also moves, at most every `SAVE_INTERVAL` seconds, past the lines whose events
+        are safe already: a sink that is slow per line (the relay, one HTTP round trip each) then repeats
+        only the last moments after a crash, not the whole chunk.
+        """
         source = REPLAY_SOURCE if self.replaying else SOURCE
-        stored = []
-        for count, line in enumerate(lines.splitlines(), start=1):
+        stored: list[asyncio.Future[bool]] = []
+        position = offset
+        saved_at = time.monotonic()
+        for count, line in enumerate(lines.splitlines(keepends=True), start=1):
             await pause_every(count)  # a chunk of junk lines must not hold up the rest of the bot
+            position += len(line)
             if line.strip():
                 future = await self._intake.take(
-                    line, source=source, peer=f"{self.directory}/{segment}", producer=self.producer
+                    line.rstrip(b"\r\n"), source=source, peer=f"{self.directory}/{segment}", producer=self.producer
                 )
                 if future is not None:
                     stored.append(future)
+            if time.monotonic() - saved_at >= SAVE_INTERVAL and all(_safe(future) for future in stored):
+                stored.clear()
+                await self._advance(segment, position)
+                saved_at = time.monotonic()
         if stored:
             await asyncio.gather(*stored)  # the cursor moves only past stored events
         new_offset = offset + len(lines)
+        await self._advance(segment, new_offset)
+        return new_offset
+
+    async def _advance(self, segment: str, offset: int) -> None:
         assert self.cursor is not None
         if segment == self.cursor.segment:
-            self.cursor.offset = new_offset
+            self.cursor.offset = offset
         else:
-            self.cursor.previous_offset = new_offset
+            self.cursor.previous_offset = offset
         await self._save()
-        return new_offset
+
+
+def _safe(future: asyncio.Future[bool]) -> bool:
+    return future.done() and not future.cancelled() and future.exception() is None

@@ -9,7 +9,9 @@ In order: the whole body is read (at most `KGSM_MAX_PAYLOAD_BYTES`, else 413; th
 `bot.http_guard`, cuts off a body that does not come); its signature is checked (401); `X-KGSM-Timestamp`
 must be whole Unix seconds (400 `bad_timestamp`) within `MAX_CLOCK_SKEW` of now (400 `stale`); the body must
 be a KGSM event (400) whose own `Timestamp`, when it has one, is within the same window (400 `stale`: the
-header is not signed, so only the body's time tells an old body replayed under a fresh header).
+header is not signed, so only the body's time tells an old body replayed under a fresh header). A relay's
+envelope (`bot.sources.relayed`) carries its own signed send time, `Sent`, which is checked instead: a backlog
+of old events gets through, an old body does not.
 
 A body seen within the window (the SHA-256 of its bytes) is a replay: it is not handed on again and is
 answered 200 `duplicate`. That covers bodies without `Id` or `Timestamp`, which the store cannot recognise;
@@ -36,8 +38,9 @@ from collections.abc import Callable
 from aiohttp import web
 from aiohttp.web_protocol import RequestPayloadError
 
-from bot.events import Event, EventRefused, RefusalReason, decode_event
+from bot.events import Event, EventRefused, RefusalReason
 from bot.sources.intake import Intake
+from bot.sources.relayed import WEBHOOK_SOURCE, decode_body
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +48,7 @@ PATH = "/kgsm/webhook"
 MAX_CLOCK_SKEW = 300.0  # the replay window: how far a timestamp may be from now, either way
 STORE_DEADLINE = 5.0  # how long a request waits for its event to be stored before it is answered 503
 MAX_REMEMBERED = 10_000  # bodies remembered for replays; beyond it the oldest go first
-SOURCE = "webhook"
+SOURCE = WEBHOOK_SOURCE
 SIGNATURE_PREFIX = "sha256="
 DIGEST_BYTES = hashlib.sha256().digest_size
 _HEX_DIGITS = frozenset(string.hexdigits)
@@ -192,12 +195,17 @@ class WebhookSource:
             return self._refuse(400, RefusalReason.STALE, _off("X-KGSM-Timestamp", skew), peer)
 
         try:
-            event = decode_event(body, source=SOURCE)
+            event, relayed = decode_body(body)
         except EventRefused as refusal:
             return self._refuse(400, refusal.reason, refusal.detail, peer)
-        skew = time.time() - event.timestamp.timestamp()  # the receipt time, so 0, when the body has none
+        if relayed is None:
+            skew = time.time() - event.timestamp.timestamp()  # the receipt time, so 0, when the body has none
+            signed_time = "the event's own Timestamp"
+        else:
+            skew = time.time() - relayed.sent  # a relay's backlog is old: its signed send time is what counts
+            signed_time = "the relay's Sent"
         if abs(skew) > MAX_CLOCK_SKEW:
-            return self._refuse(400, RefusalReason.STALE, _off("the event's own Timestamp", skew), peer)
+            return self._refuse(400, RefusalReason.STALE, _off(signed_time, skew), peer)
 
         digest = hashlib.sha256(body).digest()
         deadline = asyncio.get_running_loop().time() + STORE_DEADLINE
