@@ -126,7 +126,8 @@ class Central:
         }
         try:
             async with self._session.post(self._url, data=body, headers=headers) as response:
-                status, text, retry_after = response.status, await response.text(errors="replace"), _retry_after(response)
+                status, retry_after = response.status, _retry_after(response)
+                text = await response.text(errors="replace")
         except (aiohttp.ClientError, TimeoutError, OSError) as exc:
             reason = str(exc) or type(exc).__name__
             raise NotAcknowledged(f"the central bot at {self._url} cannot be reached ({reason})") from exc

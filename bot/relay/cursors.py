@@ -7,6 +7,7 @@ sent since the last save (which the central bot recognises by their `Id`).
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from pathlib import Path
 
@@ -27,7 +28,7 @@ class CursorFile:
     async def open(cls, data_dir: Path) -> CursorFile:
         path = data_dir / FILE_NAME
         try:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            await asyncio.to_thread(data_dir.mkdir, parents=True, exist_ok=True)
             db = await aiosqlite.connect(path)
             await db.execute("CREATE TABLE IF NOT EXISTS cursors (journal TEXT PRIMARY KEY, cursor TEXT NOT NULL)")
             await db.commit()
@@ -42,7 +43,8 @@ class CursorFile:
 
     async def set_fact(self, key: str, value: str) -> None:
         await self._db.execute(
-            "INSERT INTO cursors (journal, cursor) VALUES (?, ?) ON CONFLICT (journal) DO UPDATE SET cursor = excluded.cursor",
+            "INSERT INTO cursors (journal, cursor) VALUES (?, ?) "
+            "ON CONFLICT (journal) DO UPDATE SET cursor = excluded.cursor",
             (key, value),
         )
         await self._db.commit()
