@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import socket
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from bot.config import ConfigError, load_settings
+from bot.config import ConfigError, load_relay_settings, load_settings
 
 
 def test_defaults_without_any_setting() -> None:
@@ -145,3 +146,43 @@ def test_the_launcher_refuses_a_token_without_guild_ids(tmp_path: Path) -> None:
     (line,) = result.stderr.splitlines()
     assert line.startswith("kgsm-bot: DISCORD_GUILD_ID is required with DISCORD_TOKEN")
     assert TOKEN not in result.stderr
+
+
+def test_the_relay_reads_only_its_own_settings() -> None:
+    relay = load_relay_settings(
+        {
+            "KGSM_RELAY_URL": "http://central:8080/kgsm/webhook",
+            "KGSM_WEBHOOK_SECRET": "s" * 16,  # without BOT_HTTP_PORT: the relay serves no webhook
+            "KGSM_JOURNAL_ROOT": "/srv/lib",
+            "BOT_DATA_DIR": "/var/lib/kgsm-bot-relay",
+            "KGSM_RELAY_HTTP_PORT": "8081",
+        },
+        env_file=None,
+    )
+    assert (relay.url, relay.host, relay.journal.root) == (
+        "http://central:8080/kgsm/webhook",
+        socket.gethostname(),
+        Path("/srv/lib"),
+    )
+    assert (relay.data_dir, relay.http_port, relay.retry_ceiling) == (Path("/var/lib/kgsm-bot-relay"), 8081, 60.0)
+    assert "s" * 16 not in repr(relay)
+
+
+def test_every_wrong_relay_setting_gets_one_line() -> None:
+    with pytest.raises(ConfigError) as wrong:
+        load_relay_settings(
+            {
+                "KGSM_RELAY_URL": "central:8080",
+                "KGSM_RELAY_HOST": "eu 1",
+                "KGSM_RELAY_HTTP_PORT": "0",
+                "KGSM_RELAY_RETRY_MAX": "never",
+            },
+            env_file=None,
+        )
+    assert wrong.value.problems == [
+        "KGSM_RELAY_URL='central:8080' must be the central bot's webhook, like http://central:8080/kgsm/webhook",
+        "KGSM_WEBHOOK_SECRET must be the central bot's secret (16+ characters)",
+        "KGSM_RELAY_HOST='eu 1' must be a host name (letters, digits, . _ -)",
+        "KGSM_RELAY_HTTP_PORT='0' must be a port number (1 to 65535)",
+        "KGSM_RELAY_RETRY_MAX='never' is not a number",
+    ]
