@@ -54,6 +54,7 @@ class RelayStatus:
         self._forwarder = forwarder
         self._followers = followers
         self._supervisor = supervisor
+        self._last_logged: tuple[object, ...] | None = None
 
     def report(self) -> dict[str, Any]:
         central = self._central
@@ -90,7 +91,12 @@ class RelayStatus:
         )
 
     async def log_line(self) -> None:
-        log.info("%s", self.line())
+        """The status line, when something changed since the last one or the relay cannot deliver."""
+        report = self.report()
+        seen = (report["forwarded"], report["skipped"], report["refused"], report["behind_bytes"], report["problem"])
+        if seen != self._last_logged or report["problem"] is not None:
+            self._last_logged = seen
+            log.info("%s", self.line())
 
 
 class HealthServer:
