@@ -81,7 +81,7 @@ class Host:
             (self.root / producer / "events").mkdir(parents=True)
             (self.root / producer / "events" / SEGMENT).touch()
 
-    async def start_relay(self, secret: str = SECRET) -> Relay:
+    async def start_relay(self, secret: str = SECRET, **settings: str) -> Relay:
         port = free_port()
         env = bot_environment(self.dir)
         env.update(
@@ -92,6 +92,7 @@ class Host:
             BOT_DATA_DIR=str(self.dir / "relay-data"),
             KGSM_RELAY_HTTP_PORT=str(port),
             KGSM_RELAY_RETRY_MAX="1",
+            **settings,
         )
         log = self.dir / f"relay-{len(self.relays)}.log"
         with log.open("wb") as stderr:
@@ -265,3 +266,19 @@ async def test_a_relay_needs_only_its_own_settings(short_dir: Path) -> None:
         "kgsm-bot: KGSM_RELAY_URL='' must be the central bot's webhook, like http://central:8080/kgsm/webhook",
         "kgsm-bot: KGSM_WEBHOOK_SECRET must be the central bot's secret (16+ characters)",
     ]
+
+
+async def test_on_its_first_start_a_relay_may_send_the_history_on_disk_which_is_stored_not_posted(
+    fake: FakeDiscord, start_bot: StartBot, host: Host
+) -> None:
+    lines = fixture_lines()
+    history = host.write(lines[:-1])  # on disk before the relay ever ran
+    central = await start_central(start_bot, host.central_port)
+    relay = await host.start_relay(KGSM_JOURNAL_START="replay")
+    await relay.wait_for(lambda report: report["forwarded"] == len(history) and report["behind_bytes"] == 0)
+    await settle(fake, central, len(history))
+    assert await stored(central) == len(history)
+    assert fake.posts() == []  # history: in /events and /status, not posted
+    (new,) = host.write(lines[-1:])
+    await settle(fake, central, len(history) + 1)
+    await check_posted_once(fake, central.bot, [new], channel_of)
