@@ -63,13 +63,19 @@ def _retry_after(response: aiohttp.ClientResponse) -> float | None:
     return float(raw) if raw.isdigit() else None
 
 
-def _error_of(text: str) -> tuple[str, str]:
-    """The central bot's `{"error": …, "detail": …}`, or ("", the text) for another server's answer."""
+def _answer_of(text: str) -> dict[str, object]:
+    """The central bot's JSON answer (`{"status": …}`, `{"error": …, "detail": …}`); {} for anything else."""
     try:
         answer = json.loads(text)
     except ValueError:
-        return "", text.strip()[:200]
-    if not isinstance(answer, dict):
+        return {}
+    return answer if isinstance(answer, dict) else {}
+
+
+def _error_of(text: str) -> tuple[str, str]:
+    """The central bot's error and its detail, or ("", the text) for another server's answer."""
+    answer = _answer_of(text)
+    if not answer:
         return "", text.strip()[:200]
     return str(answer.get("error", "")), str(answer.get("detail", ""))[:300]
 
@@ -132,7 +138,7 @@ class Central:
             reason = str(exc) or type(exc).__name__
             raise NotAcknowledged(f"the central bot at {self._url} cannot be reached ({reason})") from exc
         if 200 <= status < 300:
-            return Delivery(True, duplicate='"duplicate"' in text)
+            return Delivery(True, duplicate=_answer_of(text).get("status") == "duplicate")
         error, detail = _error_of(text)
         said = f"{status} {error}: {detail}" if error else f"{status}: {detail or 'no reason given'}"
         if status in (401, 403):
