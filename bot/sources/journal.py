@@ -22,6 +22,7 @@ import json
 import logging
 import re
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
@@ -282,7 +283,7 @@ class JournalFollower:
         only the last moments after a crash, not the whole chunk.
         """
         source = REPLAY_SOURCE if self.replaying else SOURCE
-        stored: list[asyncio.Future[bool]] = []
+        stored: deque[asyncio.Future[bool]] = deque()  # not known to be safe yet, oldest first
         position = offset
         saved_at = time.monotonic()
         for count, line in enumerate(lines.splitlines(keepends=True), start=1):
@@ -294,10 +295,12 @@ class JournalFollower:
                 )
                 if future is not None:
                     stored.append(future)
-            if time.monotonic() - saved_at >= SAVE_INTERVAL and all(_safe(future) for future in stored):
-                stored.clear()
-                await self._advance(segment, position)
-                saved_at = time.monotonic()
+            if time.monotonic() - saved_at >= SAVE_INTERVAL:
+                while stored and _safe(stored[0]):
+                    stored.popleft()
+                if not stored:  # every line up to `position` is safe
+                    await self._advance(segment, position)
+                    saved_at = time.monotonic()
         if stored:
             await asyncio.gather(*stored)  # the cursor moves only past stored events
         new_offset = offset + len(lines)

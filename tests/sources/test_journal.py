@@ -284,3 +284,61 @@ async def test_a_cursor_saved_on_a_future_segment_starts_over_at_today(
     await asyncio.sleep(0.6)
     append(journal_dir / today, line("valheim", 2))
     await fake.wait_for(lambda: posted_players(fake) == ["p2"], timeout=3)
+
+
+class SlowSink:
+    """A sink that takes a while per line, as the relay does (one HTTP round trip each); refuses nothing."""
+
+    def __init__(self) -> None:
+        self.taken: list[bytes] = []
+
+    async def take(
+        self, item: bytes, *, source: str, peer: object, producer: str | None = None
+    ) -> asyncio.Future[bool] | None:
+        await asyncio.sleep(0.1)
+        self.taken.append(item)
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        done.set_result(True)
+        return done
+
+    def refuse(self, reason: object, detail: str, *, source: str, peer: object) -> None:
+        raise AssertionError(f"refused {reason}: {detail}")
+
+
+class Saves:
+    def __init__(self) -> None:
+        self.offsets: list[int] = []
+
+    async def get_fact(self, key: str) -> str | None:
+        return None
+
+    async def set_fact(self, key: str, value: str) -> None:
+        self.offsets.append(json.loads(value)["offset"])
+
+
+async def _no_gap(_: str) -> None:
+    return None
+
+
+async def test_a_slow_sink_moves_the_cursor_within_a_chunk_past_lines_already_safe(
+    journal_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(journal_module, "SAVE_INTERVAL", 0.25)
+    lines = [line("valheim", n) for n in range(10)]
+    (journal_dir / TODAY).touch()
+    sink, saves = SlowSink(), Saves()
+    follower = journal_module.JournalFollower(journal_dir, sink, saves, start="end", report_gap=_no_gap)
+    task = asyncio.create_task(follower.run())
+    try:
+        while not saves.offsets:
+            await asyncio.sleep(0.01)
+        append(journal_dir / TODAY, b"".join(lines))  # one chunk of ten lines, 0.1 s each
+        while len(sink.taken) < len(lines) or saves.offsets[-1] != sum(map(len, lines)):
+            await asyncio.sleep(0.01)
+    finally:
+        task.cancel()
+    boundaries = {sum(map(len, lines[:n])) for n in range(len(lines) + 1)}
+    within = [offset for offset in saves.offsets[1:-1] if 0 < offset < sum(map(len, lines))]
+    assert within, "the cursor moved only at the end of the chunk"
+    assert set(within) <= boundaries  # always just after a whole line that was handed on
+    assert sink.taken == [item.rstrip(b"\n") for item in lines]
