@@ -48,6 +48,8 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (
     "cogs.history",
     "cogs.status",
+    "cogs.players",
+    "cogs.backups",
     "cogs.notify",
     "cogs.meta",
 )

@@ -1,7 +1,9 @@
-"""Server commands: /start, /stop, /restart, /backup, /logs, /install, /uninstall and /blueprints run kgsm.sh.
+"""Server commands: /start, /stop, /restart, /backup, /restore, /logs, /install, /uninstall and /blueprints run
+kgsm.sh.
 
 Loaded only when `KGSM_PATH` names kgsm.sh; `bot/kgsm_syntax.py` knows KGSM's real arguments in each era
-(/backup is `instances create-backup <name>` on KGSM 3, `--instance <name> --create-backup` before), and
+(/backup is `instances create-backup <name>` on KGSM 3, `--instance <name> --create-backup` before; /restore
+`instances restore-backup <name> <id>`, `--instance <name> --restore-backup <file>`), and
 `bot/kgsm/cli.py` runs them. Every command:
 
 - needs an operator (Manage Server or a role in `KGSM_OPERATOR_ROLE_IDS`), checked by the bot on every call;
@@ -17,10 +19,11 @@ Loaded only when `KGSM_PATH` names kgsm.sh; `bot/kgsm_syntax.py` knows KGSM's re
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import logging
 from collections.abc import AsyncIterator, Iterable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -30,18 +33,22 @@ from bot.app.tree import BadValue
 from bot.kgsm.cli import Busy, KgsmCli, KgsmError, Outcome, Reservation, Reservations
 from bot.kgsm.syntax import (
     LOGS_FOLLOW_WINDOW,
+    NAME,
+    Backup,
     install_args,
     instance_args,
     logs_args,
     logs_follow,
     logs_line_cap,
+    restore_backup_args,
 )
-from bot.render.text import safe
+from bot.render.backups import backup_choice, backup_line
+from bot.render.text import code, safe
 from cogs.utils.checks import ensure_operator, is_operator, operator_command
 from cogs.utils.choices import best_choices
-from cogs.utils.options import Blueprint, Count, Instance, Version
+from cogs.utils.confirm import Confirmation
+from cogs.utils.options import BackupId, Blueprint, Count, Instance, Version
 from cogs.utils.reports import MESSAGE_LIMIT, block, report
-from cogs.utils.views import CommunityView
 
 if TYPE_CHECKING:
     from bot.bot import KGSMBot
@@ -73,49 +80,12 @@ def actor(interaction: discord.Interaction[Any]) -> str:
     return f"discord:{interaction.user.name}"
 
 
-class ConfirmUninstall(CommunityView):
-    """Uninstall/Cancel buttons that only the member who asked can press, for `expiry` seconds."""
+class ConfirmUninstall(Confirmation):
+    """The buttons of the /uninstall prompt."""
 
-    expiry: ClassVar[float] = 60.0
 
-    def __init__(self, control: Control, instance: str, prompt: discord.Interaction[Any]) -> None:
-        super().__init__(timeout=self.expiry)
-        self.control = control
-        self.instance = instance
-        self.prompt = prompt
-
-    async def may_use(self, interaction: discord.Interaction[Any]) -> bool:
-        if interaction.user.id == self.prompt.user.id:
-            return True
-        log.warning(
-            "refused %s (%s) pressing the uninstall confirmation of %s for %s",
-            interaction.user,
-            interaction.user.id,
-            self.instance,
-            self.prompt.user,
-        )
-        await interaction.response.send_message(
-            f"Only {safe(self.prompt.user.name)}, who asked, can confirm this uninstall.", ephemeral=True
-        )
-        return False
-
-    @discord.ui.button(label="Uninstall", style=discord.ButtonStyle.danger)
-    async def confirm(
-        self, interaction: discord.Interaction[Any], _button: discord.ui.Button[ConfirmUninstall]
-    ) -> None:
-        self.stop()
-        await self.control.uninstall_confirmed(interaction, self.instance)
-
-    @discord.ui.button(label="Cancel", style=discord.ButtonStyle.secondary)
-    async def cancel(self, interaction: discord.Interaction[Any], _button: discord.ui.Button[ConfirmUninstall]) -> None:
-        self.stop()
-        await interaction.response.edit_message(content=f"**{safe(self.instance)}** was not uninstalled.", view=None)
-
-    async def on_timeout(self) -> None:
-        with contextlib.suppress(discord.HTTPException):
-            await self.prompt.edit_original_response(
-                content=f"⌛ The confirmation expired; **{safe(self.instance)}** was not uninstalled.", view=None
-            )
+class ConfirmRestore(Confirmation):
+    """The buttons of the /restore prompt."""
 
 
 class Control(commands.Cog):
@@ -159,9 +129,10 @@ class Control(commands.Cog):
         except discord.HTTPException as error:
             log.warning("could not answer %s about /%s: %s", interaction.user, interaction.command, error)
 
-    async def _instance(self, name: str) -> str:
-        """KGSM's spelling of an instance it lists; the list is asked again before a name is refused."""
-        for refresh in (False, True):
+    async def _instance(self, name: str, *, ask_again: bool = True) -> str:
+        """KGSM's spelling of an instance it lists; the list is asked again before a name is refused (unless
+        `ask_again` is False: what members may ask must not make the bot run kgsm.sh at every unknown name)."""
+        for refresh in (False, True) if ask_again else (False,):
             found = matching(await self.cli.instances(refresh=refresh), name)
             if found is not None:
                 return found
@@ -283,7 +254,13 @@ class Control(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         async with self._answering(interaction):
             found = await self._instance(name)
-            view = ConfirmUninstall(self, found, interaction)
+            view = ConfirmUninstall(
+                interaction,
+                label="Uninstall",
+                what=f"uninstall {found}",
+                undone=f"**{safe(found)}** was not uninstalled.",
+                confirmed=functools.partial(self.uninstall_confirmed, instance=found),
+            )
             seconds = f"{view.expiry:g}"
             await interaction.edit_original_response(
                 content=f"⚠️ Uninstall **{safe(found)}**? Its files are removed. Confirm within {seconds} s.",
@@ -292,18 +269,68 @@ class Control(commands.Cog):
 
     async def uninstall_confirmed(self, interaction: discord.Interaction[Any], instance: str) -> None:
         """The confirmation was pressed: uninstall, reporting in the prompt's place."""
+        args = instance_args(await self.cli.syntax(), "uninstall", instance)
+        await self._confirmed(interaction, instance, "uninstall", args, f"Uninstalled **{safe(instance)}**")
+        self.cli.forget_instances()
+
+    async def _confirmed(
+        self, interaction: discord.Interaction[Any], instance: str, command: str, args: list[str], done: str
+    ) -> None:
+        """Run what a confirmation was pressed for, once the instance is free, reporting in the prompt's place."""
         try:
-            reservation = self.reservations.reserve(instance, f"/uninstall by {interaction.user.name}")
+            reservation = self.reservations.reserve(instance, f"/{command} by {interaction.user.name}")
         except Busy as busy:
             await interaction.response.edit_message(content=busy_text(busy), view=None)
             return
         async with self._answering(interaction):
             with reservation:
-                await interaction.response.edit_message(content=f"⏳ Uninstalling **{safe(instance)}**…", view=None)
-                args = instance_args(await self.cli.syntax(), "uninstall", instance)
+                doing = {"uninstall": "Uninstalling", "restore": "Restoring"}[command]
+                await interaction.response.edit_message(content=f"⏳ {doing} **{safe(instance)}**…", view=None)
                 outcome = await self._run(interaction, args, self.cli.timeout)
-                self.cli.forget_instances()
-            await self._tell(interaction, content=report(outcome, f"Uninstalled **{safe(instance)}**"))
+            await self._tell(interaction, content=report(outcome, done))
+
+    async def kgsm_backups(self, name: str, *, ask_again: bool = True) -> tuple[str, list[Backup]]:
+        """KGSM's spelling of an instance and the backups KGSM lists for it, newest first: what /backups shows
+        and /restore offers."""
+        instance = await self._instance(name, ask_again=ask_again)
+        return instance, await self.cli.backups(instance)
+
+    @operator_command(
+        name="restore",
+        description="Restore a game server from one of its backups (asks you to confirm)",
+        instance="The server",
+        backup="The backup (/backups lists them)",
+    )
+    async def restore(self, interaction: discord.Interaction[Any], instance: Instance, backup: BackupId) -> None:
+        holder = self.reservations.holder(instance)
+        if holder is not None:
+            raise InstanceBusy(busy_text(Busy(instance, holder)))
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        async with self._answering(interaction):
+            found = await self._instance(instance)
+            chosen = next((b for b in await self.cli.backups(found, refresh=True) if b.id == backup), None)
+            if chosen is None:
+                raise BadValue(f"KGSM lists no backup {code(backup)} of **{safe(found)}**; /backups lists them.")
+            args = restore_backup_args(await self.cli.syntax(), found, chosen.id)
+            view = ConfirmRestore(
+                interaction,
+                label="Restore",
+                what=f"restore {found}",
+                undone=f"**{safe(found)}** was not restored.",
+                confirmed=functools.partial(self.restore_confirmed, instance=found, args=args, backup=chosen),
+            )
+            await interaction.edit_original_response(
+                content=f"⚠️ Restore **{safe(found)}** from {backup_line(chosen)}? Its current files are replaced "
+                f"by the backup's. Confirm within {view.expiry:g} s.",
+                view=view,
+            )
+
+    async def restore_confirmed(
+        self, interaction: discord.Interaction[Any], instance: str, args: list[str], backup: Backup
+    ) -> None:
+        done = f"Restored **{safe(instance)}** from {code(backup.id)}"
+        await self._confirmed(interaction, instance, "restore", args, done)
+        self.cli.forget_backups(instance)
 
     @operator_command(name="blueprints", description="The blueprints KGSM can install")
     async def blueprints(self, interaction: discord.Interaction[Any]) -> None:
@@ -323,6 +350,7 @@ class Control(commands.Cog):
     @backup.autocomplete("instance")
     @logs.autocomplete("instance")
     @uninstall.autocomplete("instance")
+    @restore.autocomplete("instance")
     async def _instances(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
         """KGSM's instances, then those the bot has seen events of; nothing for members who may not use them."""
         if not is_operator(interaction):
@@ -333,6 +361,19 @@ class Control(commands.Cog):
             log.warning("autocomplete without KGSM's instances: %s", error)
             listed = []
         return best_choices([*listed, *(state.name for state in self.bot.states.all())], current)
+
+    @restore.autocomplete("backup")
+    async def _backups(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:
+        """The backups /backups lists of the instance chosen so far, newest first."""
+        chosen = getattr(interaction.namespace, "instance", None)
+        if not is_operator(interaction) or not isinstance(chosen, str) or not NAME.match(chosen.strip()):
+            return []
+        try:
+            _found, backups = await self.kgsm_backups(chosen.strip(), ask_again=False)
+        except (BadValue, KgsmError, OSError) as error:
+            log.warning("no backups to suggest for %s: %s", chosen, error)
+            return []
+        return best_choices([(backup_choice(backup), backup.id) for backup in backups], current)
 
     @install.autocomplete("blueprint")
     async def _blueprints(self, interaction: discord.Interaction[Any], current: str) -> list[app_commands.Choice[str]]:

@@ -18,6 +18,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from bot.kgsm.syntax import (
     Backup,
@@ -31,6 +32,7 @@ from bot.kgsm.syntax import (
 )
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 # Secrets of the bot that KGSM has no use for are not handed on to it.
 PRIVATE_VARIABLES = frozenset({"DISCORD_TOKEN", "KGSM_WEBHOOK_SECRET"})
@@ -102,9 +104,12 @@ class KgsmCli:
         self._environ = environ
         self._syntax = None if cli == "auto" else Syntax(cli)
         self._syntax_lock = asyncio.Lock()
-        self._lists: dict[str, _CachedList] = {
+        self._lists: dict[str, _CachedList[str]] = {
             what: _CachedList(functools.partial(self._fetch_list, what)) for what in ("instances", "blueprints")
         }
+        # Per instance KGSM lists (their names are KGSM's, so the number of lists is bounded): /backups and the
+        # backup autocomplete of /restore, asked at every keystroke, share one answer for LIST_TTL seconds.
+        self._backups: dict[str, _CachedList[Backup]] = {}
 
     @property
     def quick_timeout(self) -> float:
@@ -142,8 +147,16 @@ class KgsmCli:
     async def blueprints(self, *, refresh: bool = False) -> list[str]:
         return await self._lists["blueprints"].get(refresh=refresh)
 
-    async def backups(self, instance: str) -> list[Backup]:
+    async def backups(self, instance: str, *, refresh: bool = False) -> list[Backup]:
         """The backups KGSM lists for `instance` (a name KGSM lists), newest first."""
+        cached = self._backups.setdefault(instance, _CachedList(functools.partial(self._fetch_backups, instance)))
+        return await cached.get(refresh=refresh)
+
+    def forget_backups(self, instance: str) -> None:
+        """After a backup or a restore (which makes one first) the list has changed."""
+        self._backups.pop(instance, None)
+
+    async def _fetch_backups(self, instance: str) -> list[Backup]:
         args = list_backups_args(await self.syntax(), instance)
         outcome = await self.run(args, time_limit=self.quick_timeout)
         if not outcome.ok:
@@ -222,19 +235,19 @@ def _describe_end(outcome: Outcome) -> str:
     return f"no answer within {outcome.time_limit:g} s" if outcome.timed_out else f"exit code {outcome.returncode}"
 
 
-class _CachedList:
+class _CachedList(Generic[T]):
     """A list from KGSM, kept for `LIST_TTL` seconds; one fetch at a time however many ask."""
 
-    def __init__(self, fetch: Callable[[], Awaitable[list[str]]]) -> None:
+    def __init__(self, fetch: Callable[[], Awaitable[list[T]]]) -> None:
         self._fetch = fetch
         self._lock = asyncio.Lock()
-        self._names: list[str] = []
+        self._names: list[T] = []
         self._fetched_at: float | None = None
 
     def forget(self) -> None:
         self._fetched_at = None
 
-    async def get(self, *, refresh: bool = False) -> list[str]:
+    async def get(self, *, refresh: bool = False) -> list[T]:
         async with self._lock:
             fresh = self._fetched_at is not None and time.monotonic() - self._fetched_at < LIST_TTL
             if refresh or not fresh:

@@ -1,6 +1,7 @@
 """Rendering: events, operation runs and server states as Discord embeds and lines.
 
-Owns: the palette, escaping (`text`), Discord's size limits, sentences and fields of events.
+Owns: the palette, escaping (`text`), Discord's size limits, sentences and fields of events, who is online
+(`players`) and a server's backups (`backups`).
 Pure: a renderer is a function of an event (or run, or states) and the names of servers, with no I/O, so
 every type is tested without a network and dry-run prints the very embed Discord would get.
 May import: `bot.events`, `bot.state`, `bot.operations`.

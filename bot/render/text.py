@@ -9,6 +9,7 @@ code span or an escape open.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import unicodedata
 
@@ -22,11 +23,30 @@ _MENTION = re.compile(r"@(?=[\w!&#])")
 _INVISIBLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 _CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 ELLIPSIS = "…"
+# What may be a network address inside a name: a dotted quad (with a port), or an IPv6 address (checked).
+_IPV4 = re.compile(r"(?<!\d)\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?!\d)")
+_IPV6 = re.compile(r"\[?(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![0-9A-Fa-f:])\]?(?::\d{1,5})?")
+ADDRESS_HIDDEN = "[address hidden]"
 
 
 def visible(value: object) -> str:
     """The text without control and bidi-override characters (for places without markdown)."""
     return _INVISIBLE.sub("", str(value))
+
+
+def hide_addresses(text: str) -> str:
+    """`text` with every IPv4 or IPv6 address in it replaced (a player may be named after one, or KGSM may
+    one day put one in a name): addresses are never shown. Run it before `safe`."""
+
+    def ipv6(match: re.Match[str]) -> str:
+        candidate = match[0].lstrip("[").split("]")[0]
+        try:
+            ipaddress.IPv6Address(candidate.split("%")[0])
+        except ValueError:
+            return match[0]
+        return ADDRESS_HIDDEN
+
+    return _IPV6.sub(ipv6, _IPV4.sub(ADDRESS_HIDDEN, text))
 
 
 def unmention(text: str) -> str:

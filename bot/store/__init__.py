@@ -2,6 +2,7 @@
 
 Owns: the database (`database`: events, /notify rules, small facts, one transaction per write, its health),
 its numbered migrations (`migrations/`), the recorder that stores each event before it is dispatched
-(`recorder`), and what the events tell about each server and component now (`state`).
-May import: `bot.events`, `bot.runtime`, `bot.config`.
+(`recorder`), what the events tell about each server and component now (`state`, with who is on each server:
+`roster`), and a server's backups as its stored events tell them (`backups`).
+May import: `bot.events`, `bot.runtime`, `bot.kgsm` (its `Backup`), `bot.config`.
 """

@@ -1,22 +1,27 @@
 """What each server is doing now, derived from its events (and rebuilt from the store after a restart).
 
 The state an event type leads to is its vocabulary entry's `transition`; this module only applies them and
-keeps what else a server's events tell: its version, blueprint, host and display name (`server.renamed`).
+keeps what else a server's events tell: its version, blueprint, host and display name (`server.renamed`), and
+who is on it (`bot.store.roster`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Protocol
 
 from bot.events import State, Subject, kind_of, reported
+from bot.store.roster import IDENTITY_KEYS, Player, Roster
 
 _VERSION_KEYS = ("NewVersion", "Version", "CurrentVersion")
 DISPLAY_NAME_KEY = "NewDisplayName"
 # Substrings of every Data key `advance` reads: a stored event whose Data has none of them needs no decoding.
-DATA_KEYS_READ = ("Version", "Blueprint", "DisplayName")
+DATA_KEYS_READ = ("Version", "Blueprint", "DisplayName", *IDENTITY_KEYS)
+# The states players can still be on a server in without it having just (re)started: moving to any other state
+# (stopped, crashed, restarting, updating, … and online, which is a new process) empties its roster.
+PLAYERS_STAY = frozenset({State.READY, State.STOPPING})
 
 
 @dataclass(frozen=True)
@@ -30,6 +35,11 @@ class InstanceState:
     host: str | None = None
     since: datetime | None = None  # when the state last changed
     display_name: str | None = None  # what KGSM shows for it, when it was renamed
+    roster: Roster = field(default_factory=Roster)  # who is on it now
+
+    @property
+    def players(self) -> tuple[Player, ...]:
+        return self.roster.players
 
     @property
     def is_up(self) -> bool:
@@ -69,6 +79,9 @@ def advance(current: InstanceState | None, event: Happening) -> InstanceState | 
     previous = current.state if current else State.NOT_INSTALLED
     transition = kind.transition
     new_state = transition.apply(previous) if transition is not None else previous
+    roster = (current.roster if current else Roster()).after(event.type, event.data, event.timestamp)
+    if transition is not None and new_state is transition.to and new_state not in PLAYERS_STAY:
+        roster = roster.cleared(event.timestamp)
     version = next((reported(event.data.get(key)) for key in _VERSION_KEYS if reported(event.data.get(key))), None)
     base = current or InstanceState(event.instance, previous, event.type, event.timestamp)
     return replace(
@@ -81,6 +94,7 @@ def advance(current: InstanceState | None, event: Happening) -> InstanceState | 
         host=event.host or base.host,
         since=event.timestamp if new_state is not previous or current is None else base.since,
         display_name=reported(event.data.get(DISPLAY_NAME_KEY)) or base.display_name,
+        roster=roster,
     )
 
 

@@ -18,13 +18,14 @@ import discord
 from discord import AppCommandOptionType, app_commands
 
 from bot.app.tree import BadValue
-from bot.kgsm.syntax import BadName, check_name, check_version
+from bot.kgsm.syntax import BadName, check_backup_id, check_name, check_version
 from bot.render.text import code, plain
 
 SHOWN = 40  # characters of a refused value repeated in the answer
 SEEN_NAME_LENGTH = 100  # an autocomplete value is at most 100 characters
 EVENT_NAME_LENGTH = 100
 KGSM_NAME_LENGTH = 64
+BACKUP_ID_LENGTH = 200
 _EVENT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 
 
@@ -112,6 +113,20 @@ class KgsmVersion(Checked):
             raise BadValue(str(error)) from None
 
 
+class KgsmBackupId(Checked):
+    """A backup as KGSM names it (`bot.kgsm.syntax.BACKUP_ID`): checked before it may reach kgsm.sh."""
+
+    @property
+    def max_value(self) -> int:
+        return BACKUP_ID_LENGTH
+
+    async def transform(self, interaction: discord.Interaction[Any], value: Any, /) -> str:
+        try:
+            return check_backup_id(text_of(value))
+        except BadName as error:
+            raise BadValue(str(error)) from None
+
+
 class SeenName(Checked):
     """A server the bot has seen events of, to look up (it never reaches a process): visible text, bounded."""
 
@@ -168,6 +183,7 @@ Public = app_commands.Transform[bool, Flag]
 Instance = app_commands.Transform[str, KgsmName("instance")]
 Blueprint = app_commands.Transform[str, KgsmName("blueprint")]
 Version = app_commands.Transform[str, KgsmVersion]
+BackupId = app_commands.Transform[str, KgsmBackupId]
 SeenInstance = app_commands.Transform[str, SeenName]
 EventOrFamily = app_commands.Transform[str, EventName]
 Channel = app_commands.Transform[discord.TextChannel, ServerChannel]

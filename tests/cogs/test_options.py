@@ -35,6 +35,7 @@ EVENT = "An event is a type"
 SEEN_BAD = "A server name is 1 to 100 visible characters"
 SEEN_UNKNOWN = "has reported an event yet"
 NOT_OURS = "is not a text channel of this server"
+BACKUP = "A backup id is 1 to 200 letters"
 
 
 def seen(value: Any) -> str:
@@ -42,6 +43,11 @@ def seen(value: Any) -> str:
     if not isinstance(value, str) or not value.strip() or len(value) > 100 or not value.isprintable():
         return SEEN_BAD
     return SEEN_UNKNOWN
+
+
+def seen_then_kgsm(value: Any) -> str:
+    """/backups with kgsm.sh: a name is looked up as any seen name, then must be one KGSM could have."""
+    return SEEN_BAD if seen(value) == SEEN_BAD else KGSM_NAME
 
 
 def count(name: str, high: int) -> Callable[[Any], str]:
@@ -67,7 +73,22 @@ CASES: list[tuple[str, str | None, dict[str, Any], str, list[Any], Callable[[Any
     ("events", None, {}, "instance", MALICIOUS + UNICODE, seen),
     ("events", None, {}, "event", MALICIOUS + UNICODE, always(EVENT)),
     ("status", None, {}, "instance", MALICIOUS + UNICODE, seen),
-    *[(name, None, {}, "public", FLAGS, always("`public` is true or false")) for name in ("events", "status")],
+    ("players", None, {}, "instance", MALICIOUS + UNICODE, seen),
+    ("backups", None, {}, "instance", MALICIOUS + UNICODE, seen_then_kgsm),
+    (
+        "restore",
+        None,
+        {"backup": "factorio-20261201T080444Z-f277e8"},
+        "instance",
+        MALICIOUS + UNICODE,
+        always(KGSM_NAME),
+    ),
+    ("restore", None, {"instance": "factorio"}, "backup", MALICIOUS + UNICODE, always(BACKUP)),
+    *[
+        (name, None, {}, "public", FLAGS, always("`public` is true or false"))
+        for name in ("events", "status", "players")
+    ],
+    ("backups", None, {"instance": "factorio"}, "public", FLAGS, always("`public` is true or false")),
     *[(name, None, {}, "public", FLAGS, always("`public` is true or false")) for name in ("ping", "about")],
     ("notify", "show", {}, "public", FLAGS, always("`public` is true or false")),
     ("notify", "bind", {"channel": CHANNEL_A}, "instance", MALICIOUS + UNICODE, always(KGSM_NAME)),

@@ -100,7 +100,8 @@ async def test_a_database_of_the_legacy_names_speaks_the_dotted_ones_after_the_u
     assert "**factorio** crashed" in lines[0]
     assert "**valheim** crashed" in lines[1]
     overview = (await slash(fake, "status"))["data"]["embeds"][0]
-    assert overview["title"] == "Servers — 0 of 2 up"  # valheim and factorio crashed; KGSM's test made none
+    # valheim and factorio crashed; KGSM's test made none; Ada joined valheim after its crash (at her join's time)
+    assert overview["title"] == "Servers — 0 of 2 up · 1 player online"
     assert "test-instance" not in overview["description"]
 
     # The unfinished install resumes its live message, legacy steps and a dotted one together.
