@@ -26,7 +26,7 @@ ELLIPSIS = "…"
 # What may be a network address inside a name: a dotted quad (with a port), or an IPv6 address (checked).
 _IPV4 = re.compile(r"(?<!\d)\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?(?!\d)")
 _IPV6 = re.compile(r"\[?(?<![0-9A-Fa-f:])[0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,7}(?![0-9A-Fa-f:])\]?(?::\d{1,5})?")
-ADDRESS_HIDDEN = "[address hidden]"
+ADDRESS_HIDDEN = "‹address hidden›"
 
 
 def visible(value: object) -> str:

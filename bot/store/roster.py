@@ -20,9 +20,10 @@ import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from bot.events import reported
+from bot.events.parsing import clean_text
 
 JOINED = "player.joined"
 LEFT = "player.left"
@@ -31,6 +32,7 @@ IDENTITY_KEYS = ("PlayerId", "SessionKey", "PlayerName")
 MAX_ONLINE = 500  # players kept per server
 MAX_LEFT = 500  # leaves remembered per server since its last clear, so that a join read late is not taken as new
 NAME_LIMIT = 100  # characters kept of a name
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -52,8 +54,12 @@ def player_key(data: Mapping[str, Any]) -> str | None:
 
 
 def _name(data: Mapping[str, Any]) -> str | None:
-    name = reported(data.get("PlayerName"))
-    return name[:NAME_LIMIT] if name is not None else None
+    return _kept(reported(data.get("PlayerName")))
+
+
+def _kept(name: str | None) -> str | None:
+    """What is kept of a name: its start, without lone surrogates (a stored roster is decoded JSON too)."""
+    return clean_text(name[:NAME_LIMIT]) if name is not None else None
 
 
 @dataclass(frozen=True)
@@ -82,19 +88,21 @@ class Roster:
         known = self.online[key].since if key in self.online else self.left.get(key)
         if known is not None and at < known:
             return self
-        online = {k: player for k, player in self.online.items() if k != key}
-        left = {k: when for k, when in self.left.items() if k != key}
         incomplete = self.incomplete
         if event_type == JOINED:
+            online = dict(self.online)  # copied in C: a join costs little however many are on
+            online.pop(key, None)
             while len(online) >= MAX_ONLINE:
                 del online[next(iter(online))]
                 incomplete = True
             online[key] = Player(_name(data), at)
-        else:
-            while len(left) >= MAX_LEFT:
-                del left[next(iter(left))]
-            left[key] = at
-        return Roster(online, left, self.cleared_at, incomplete)
+            return Roster(online, _without(self.left, key), self.cleared_at, incomplete)
+        left = dict(self.left)
+        left.pop(key, None)
+        while len(left) >= MAX_LEFT:
+            del left[next(iter(left))]
+        left[key] = at
+        return Roster(_without(self.online, key), left, self.cleared_at, incomplete)
 
     def cleared(self, at: datetime) -> Roster:
         """Everyone gone at `at` (the server stopped, crashed, restarted, …); who joined after stays."""
@@ -125,7 +133,7 @@ class Roster:
         for key, name, since in _entries(document.get("online"), 3, MAX_ONLINE):
             moment = _moment(since)
             if _is_key(key) and (name is None or isinstance(name, str)) and moment is not None:
-                online[key] = Player(name[:NAME_LIMIT] if name is not None else None, moment)
+                online[key] = Player(_kept(name), moment)
         left: dict[str, datetime] = {}
         for key, when in _entries(document.get("left"), 2, MAX_LEFT):
             moment = _moment(when)
@@ -134,6 +142,15 @@ class Roster:
         stored = document.get("online")
         incomplete = document.get("incomplete") is True or (isinstance(stored, list) and len(stored) > MAX_ONLINE)
         return cls(online, left, _moment(document.get("cleared_at")), incomplete)
+
+
+def _without(entries: Mapping[str, T], key: str) -> Mapping[str, T]:
+    """`entries` itself when `key` is not in it, else a copy without it (copied in C: cheap however many)."""
+    if key not in entries:
+        return entries
+    copy = dict(entries)
+    del copy[key]
+    return copy
 
 
 def _entries(value: Any, size: int, limit: int) -> list[list[Any]]:
