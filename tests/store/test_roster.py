@@ -149,7 +149,8 @@ def test_to_json_and_from_json_give_the_same_roster() -> None:
 
 
 def test_from_json_drops_what_is_not_a_roster() -> None:
-    for junk in (None, 5, "x", [], {"online": "x"}, {"online": [[1, 2, 3]], "left": [["k"]], "cleared_at": 7}):
+    junks: list[Any] = [None, 5, "x", [], {"online": "x"}, {"online": [[1, 2, 3]], "left": [["k"]], "cleared_at": 7}]
+    for junk in junks:
         assert Roster.from_json(junk) == Roster()
     half = Roster.from_json(
         {
