@@ -160,11 +160,20 @@ async def test_buttons_of_every_view_refuse_other_servers_and_dms(
 def test_every_view_of_the_cogs_checks_the_community() -> None:
     views = [
         member
-        for module in ("cogs.history", "cogs.control", "cogs.notify", "cogs.status", "cogs.meta")
+        for module in (
+            "cogs.history",
+            "cogs.control",
+            "cogs.notify",
+            "cogs.status",
+            "cogs.meta",
+            "cogs.players",
+            "cogs.backups",
+            "cogs.utils.confirm",
+        )
         for _, member in inspect.getmembers(importlib.import_module(module), inspect.isclass)
         if issubclass(member, discord.ui.View) and member.__module__ == module
     ]
-    assert {view.__name__ for view in views} >= {"EventPages", "ConfirmUninstall"}
+    assert {view.__name__ for view in views} >= {"EventPages", "ConfirmUninstall", "ConfirmRestore", "Confirmation"}
     for view in views:
         assert issubclass(view, CommunityView), view
         assert view.interaction_check is CommunityView.interaction_check, f"{view} overrides interaction_check"
