@@ -4,15 +4,17 @@ KGSM's own `Summary` for a type the bot does not know), every Data value worth s
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
+from types import MappingProxyType
 
 import discord
 
 from bot.events import Event, Family, reported
-from bot.render.fields import data_fields
+from bot.render.fields import data_fields, player_data
 from bot.render.limits import fit_to_limits
 from bot.render.palette import event_colour
 from bot.render.sentence import fill
-from bot.render.text import code, plain, safe
+from bot.render.text import code, hide_addresses, plain, safe
 
 # (instance, host) → how the server is called (its display name), for titles and sentences.
 Names = Callable[[str | None, str | None], str | None]
@@ -64,6 +66,9 @@ def sentence_of(event: Event, subject: str) -> tuple[str, set[str]]:
 
 def render_event(event: Event, names: Names = no_names) -> discord.Embed:
     """The standard embed of one event (pure: the same event and names give the same embed)."""
+    if event.family is Family.PLAYERS:  # who and why only: never an address, whatever KGSM sends
+        summary = hide_addresses(event.summary) if event.summary else None
+        event = replace(event, data=MappingProxyType(player_data(event.data)), summary=summary)
     subject = subject_of(event, names)
     description, said = sentence_of(event, subject)
     if event.family is Family.TEST:  # KGSM's own test: one short line, nothing else

@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.events import Subject, reported
 from bot.events.parsing import thaw
-from bot.render.text import code, safe, words
+from bot.render.text import code, hide_addresses, safe, words
 
 # The keys that name an event's subject, by its kind of subject: already in the title, so not repeated. A key
 # that names something else than the subject (an assistant's `Instance`) is a value like any other.
@@ -22,6 +22,11 @@ SUBJECT_KEYS: Mapping[Subject, frozenset[str]] = {
 ENVELOPE_KEYS = frozenset({"Timestamp"})
 # Values that identify a player's connection or a login session: never shown in a channel.
 PRIVATE_KEYS = frozenset({"SessionKey", "PlayerAddr", "Sid", "UserAgent", "PeerNode"})
+# All a player event may show, whatever other keys a producer adds (an `IpAddress` one day): who, why, and the
+# moderator's command.
+PLAYER_KEYS = frozenset(
+    {"InstanceName", "InstanceId", "Instance", "PlayerName", "PlayerId", "Target", "Reason", "Command"}
+)
 
 LABELS: dict[str, str] = {
     "Blueprint": "Blueprint",
@@ -115,6 +120,15 @@ def format_value(key: str, value: Any) -> str | None:
     if text is None:
         return None
     return code(text) if key in CODE_KEYS else safe(text)
+
+
+def player_data(data: Mapping[str, Any]) -> dict[str, Any]:
+    """A player event's Data as it may be shown: only `PLAYER_KEYS`, with any address in them hidden."""
+    return {
+        key: hide_addresses(value) if isinstance(value, str) else value
+        for key, value in data.items()
+        if key in PLAYER_KEYS
+    }
 
 
 def data_fields(data: Mapping[str, Any], subject: Subject = Subject.NONE) -> list[tuple[str, str]]:

@@ -6,12 +6,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.events import State
+from bot.events import State, parse_event
+from bot.render.event import render_event
 from bot.render.overview import render_overview
 from bot.render.players import listing, render_players, render_server_players
 from bot.render.text import ADDRESS_HIDDEN, hide_addresses
 from bot.store.roster import Roster
 from bot.store.state import InstanceState
+from tests.dotted import embed_text
 
 T0 = datetime(2026, 9, 12, 10, 0, tzinfo=UTC)
 
@@ -84,3 +86,30 @@ def test_the_status_board_counts_players() -> None:
     assert lines[0].endswith("· 👥 2"), lines
     assert lines[1].endswith("· 👥 0"), "a server that is up shows its count, even none"
     assert "👥" not in lines[2], "a server that is down and empty shows none"
+
+
+def test_a_player_event_post_shows_who_and_why_and_never_an_address() -> None:
+    joined = parse_event(
+        {
+            "V": 2,
+            "EventType": "player.joined",
+            "Data": {
+                "InstanceName": "valheim",
+                "PlayerName": "Bob 203.0.113.7",
+                "PlayerId": "76561198000000001",
+                "PlayerAddr": "203.0.113.7:2456",
+                "SessionKey": "s-1",
+                "IpAddress": "198.51.100.9",
+                "Address": "2001:db8::42",
+            },
+            "Summary": "Bob 203.0.113.7 joined valheim",
+        }
+    )
+    text = embed_text(dict(render_event(joined).to_dict()))
+    for secret in ("203.0.113.7", "198.51.100.9", "2001:db8::42", "s-1", "Ip address", "Address"):
+        assert secret not in text, secret
+    assert "**Bob ‹address hidden›** joined **valheim**." in text
+    ban = {"InstanceName": "valheim", "Target": "10.0.0.8", "Command": "ban-ip 10.0.0.8"}
+    banned = embed_text(dict(render_event(parse_event({"EventType": "player.banned", "Data": ban})).to_dict()))
+    assert "10.0.0.8" not in banned
+    assert "`ban-ip ‹address hidden›`" in banned
