@@ -247,3 +247,19 @@ async def test_the_restore_confirmation_expires(
     assert message["content"] == "⌛ The confirmation expired; **valheim** was not restored."
     assert not message.get("components")
     assert [call.args for call in kgsm.commands()] == [LISTING["modern"]]
+
+
+async def test_a_restore_is_refused_while_another_command_runs_for_the_server(
+    fake: FakeDiscord, start_bot: StartBot, kgsm: FakeKgsm
+) -> None:
+    await start(start_bot, kgsm, cli="modern")
+    kgsm.set(sleep="1.5")
+    first = await invoke(fake, "stop", {"instance": "valheim"})
+    await fake.wait_for(kgsm.commands, timeout=10)  # kgsm.sh stop valheim is running
+    refused = await ask(fake, "restore", {"instance": "valheim", "backup": MODERN_IDS[1]})
+    assert (
+        refused
+        == f"**valheim** is busy: /stop by user{fake.DEFAULT_USER_ID} is still running. Try again when it has finished."
+    )
+    assert (await answer(fake, first)).startswith("✅ Stopped **valheim**")
+    assert [call.args for call in kgsm.commands()] == [("stop", "valheim")]
