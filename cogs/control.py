@@ -257,7 +257,8 @@ class Control(commands.Cog):
             view = ConfirmUninstall(
                 interaction,
                 label="Uninstall",
-                what=f"uninstall {found}",
+                action="uninstall",
+                instance=found,
                 undone=f"**{safe(found)}** was not uninstalled.",
                 confirmed=functools.partial(self.uninstall_confirmed, instance=found),
             )
@@ -270,11 +271,13 @@ class Control(commands.Cog):
     async def uninstall_confirmed(self, interaction: discord.Interaction[Any], instance: str) -> None:
         """The confirmation was pressed: uninstall, reporting in the prompt's place."""
         args = instance_args(await self.cli.syntax(), "uninstall", instance)
-        await self._confirmed(interaction, instance, "uninstall", args, f"Uninstalled **{safe(instance)}**")
+        await self._confirmed(
+            interaction, instance, "uninstall", args, "Uninstalling", f"Uninstalled **{safe(instance)}**"
+        )
         self.cli.forget_instances()
 
     async def _confirmed(
-        self, interaction: discord.Interaction[Any], instance: str, command: str, args: list[str], done: str
+        self, interaction: discord.Interaction[Any], instance: str, command: str, args: list[str], doing: str, done: str
     ) -> None:
         """Run what a confirmation was pressed for, once the instance is free, reporting in the prompt's place."""
         try:
@@ -284,7 +287,6 @@ class Control(commands.Cog):
             return
         async with self._answering(interaction):
             with reservation:
-                doing = {"uninstall": "Uninstalling", "restore": "Restoring"}[command]
                 await interaction.response.edit_message(content=f"⏳ {doing} **{safe(instance)}**…", view=None)
                 outcome = await self._run(interaction, args, self.cli.timeout)
             await self._tell(interaction, content=report(outcome, done))
@@ -315,7 +317,8 @@ class Control(commands.Cog):
             view = ConfirmRestore(
                 interaction,
                 label="Restore",
-                what=f"restore {found}",
+                action="restore",
+                instance=found,
                 undone=f"**{safe(found)}** was not restored.",
                 confirmed=functools.partial(self.restore_confirmed, instance=found, args=args, backup=chosen),
             )
@@ -329,7 +332,7 @@ class Control(commands.Cog):
         self, interaction: discord.Interaction[Any], instance: str, args: list[str], backup: Backup
     ) -> None:
         done = f"Restored **{safe(instance)}** from {code(backup.id)}"
-        await self._confirmed(interaction, instance, "restore", args, done)
+        await self._confirmed(interaction, instance, "restore", args, "Restoring", done)
         self.cli.forget_backups(instance)
 
     @operator_command(name="blueprints", description="The blueprints KGSM can install")

@@ -20,17 +20,25 @@ Confirmed = Callable[[discord.Interaction[Any]], Awaitable[None]]
 
 
 class Confirmation(CommunityView):
-    """`label` runs `confirmed` with the press; `what` ("uninstall valheim") names the action in the refusal and
-    `undone` ("**valheim** was not uninstalled.") is said on Cancel and expiry."""
+    """`label` runs `confirmed` with the press; `action` ("uninstall") of `instance` is named in the refusal and
+    the log, `undone` ("**valheim** was not uninstalled.") is said on Cancel and expiry."""
 
     expiry: ClassVar[float] = 60.0
 
     def __init__(
-        self, prompt: discord.Interaction[Any], *, label: str, what: str, undone: str, confirmed: Confirmed
+        self,
+        prompt: discord.Interaction[Any],
+        *,
+        label: str,
+        action: str,
+        instance: str,
+        undone: str,
+        confirmed: Confirmed,
     ) -> None:
         super().__init__(timeout=self.expiry)
         self.prompt = prompt
-        self.what = what
+        self.action = action
+        self.instance = instance
         self.undone = undone
         self.confirmed = confirmed
         self.confirm.label = label
@@ -39,14 +47,15 @@ class Confirmation(CommunityView):
         if interaction.user.id == self.prompt.user.id:
             return True
         log.warning(
-            "refused %s (%s) pressing the confirmation to %s for %s",
+            "refused %s (%s) pressing the %s confirmation of %s for %s",
             interaction.user,
             interaction.user.id,
-            self.what,
+            self.action,
+            self.instance,
             self.prompt.user,
         )
         await interaction.response.send_message(
-            f"Only {safe(self.prompt.user.name)}, who asked, can confirm this {self.what.split()[0]}.", ephemeral=True
+            f"Only {safe(self.prompt.user.name)}, who asked, can confirm this {self.action}.", ephemeral=True
         )
         return False
 
