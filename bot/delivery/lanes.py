@@ -10,7 +10,8 @@ reads Discord's bucket headers and waits before a request would be refused; the 
 batching and a channel that cannot hold up another.
 Whatever Discord says that will work later (429, 5xx, no network: `bot.poster`) is retried with backoff
 without limit of time, and so is a database that cannot be written; a channel that is gone or forbidden
-fails its deliveries with the reason and is reported once, in the log and in the default channel.
+fails its deliveries with the reason and is reported once, in the log and in the default channel. A message
+Discord refuses (an invalid body) fails alone, said once per reason: its batch goes again embed by embed.
 """
 
 from __future__ import annotations
@@ -218,8 +219,11 @@ class Deliverer:
         except ChannelUnavailable as exc:
             await self._channel_failed(lane, action, str(exc))
         except Rejected as exc:
-            self._report_rejection(lane.channel_id, str(exc))
-            await self._fail(action, str(exc))
+            if isinstance(action, list) and len(action) > 1:
+                await self._split(lane, action)
+            else:
+                self._report_rejection(lane.channel_id, str(exc))
+                await self._fail(action, str(exc))
         except MessageGone:
             message = action.message if isinstance(action, Edit) else action
             assert isinstance(message, RunMessage)
@@ -283,6 +287,13 @@ class Deliverer:
         self.stats.messages_posted += 1
         self.stats.embeds_posted += len(batch)
         await self._stored(lambda: self.outbox.mark_sent(row_ids, message_id))
+
+    async def _split(self, lane: Lane, batch: list[StandaloneItem]) -> None:
+        """Discord refused a message of several embeds: each goes again alone (its own batch, also after a
+        restart), so only the embed Discord refuses fails, not the ones that shared its message."""
+        for item in batch:
+            item.batch_id = await self._stored(functools.partial(self.outbox.assign_batch, [item.row_id]))
+        lane.queue.extendleft(reversed(batch))
 
     async def _post_run(self, lane: Lane, message: RunMessage) -> None:
         version = message.run.version
