@@ -16,6 +16,7 @@ import json
 import logging
 from collections.abc import Iterable
 
+import aiohttp
 import discord
 from discord import app_commands
 
@@ -50,8 +51,9 @@ async def sync_target(
     tree: app_commands.CommandTree[discord.Client], store: Store, guild_id: int | None, app_id: int
 ) -> bool:
     """Sync one server's commands (or the global list when `guild_id` is None) if they changed; returns whether
-    Discord has them now. A refusal (the bot is not in that server, or lacks `applications.commands`) is logged
-    and not remembered, so the next start, or the bot joining that server, tries again."""
+    Discord has them now. A refusal (the bot is not in that server, or lacks `applications.commands`) or a
+    network failure is logged and not remembered, so the next start, or the bot joining that server, tries
+    again."""
     guild = discord.Object(guild_id) if guild_id is not None else None
     where = f"server {guild_id}" if guild_id is not None else "the global list"
     digest = tree_digest(tree, guild, app_id)
@@ -67,6 +69,15 @@ async def sync_target(
             where,
             error.status,
             error.text or error,
+        )
+        return False
+    except (aiohttp.ClientError, OSError, TimeoutError) as error:  # a network failure must not stop the start-up
+        log.error(
+            "could not sync the slash commands to %s: Discord could not be reached (%s: %s); tried again at the "
+            "next start",
+            where,
+            type(error).__name__,
+            error,
         )
         return False
     await store.set_fact(hash_fact(guild_id), digest)

@@ -357,6 +357,13 @@ def _error(status: int, code: int, message: str, errors: JSON | None = None) -> 
     return _ApiError(_Reply(status=status, body=body))
 
 
+class _CutConnection(Exception):
+    """Close the connection without an answer."""
+
+
+_COMMAND_SYNC = "PUT commands"  # the failure rules' name for both bulk-sync routes (global and guild)
+
+
 def _unknown_channel() -> _ApiError:
     return _error(404, 10003, "Unknown Channel")
 
@@ -488,6 +495,7 @@ class _FailureRule:
     remaining: int | None
     channel_id: int | None
     lose_response: bool = False  # do the work, then answer the failure (the response "was lost")
+    cut: bool = False  # close the connection instead of answering (a network failure)
 
 
 @dataclass
@@ -1123,6 +1131,11 @@ class FakeDiscord:
             _FailureRule("PATCH", "PATCH /channels/{channel_id}/messages/{message_id}", status, count, channel_id)
         )
 
+    def fail_command_syncs(self, status: int | None = 500, count: int | None = None) -> None:
+        """Answer the next ``count`` bulk syncs of application commands (global or a guild's; ``None`` = until
+        ``recover()``) with ``status``; ``status=None`` cuts the connection instead, as a network failure does."""
+        self._failures.append(_FailureRule("PUT", _COMMAND_SYNC, status or 0, count, None, cut=status is None))
+
     def lose_post_responses(self, status: int = 503, count: int | None = None) -> None:
         """Create the messages of the next ``count`` POSTs (``None`` = until ``recover()``) but answer
         ``status``, as if the response was lost on the way back: the client cannot know the message exists.
@@ -1154,6 +1167,8 @@ class FakeDiscord:
                     continue
                 rule.remaining -= 1
             self.injected_failures += 1
+            if rule.cut:
+                raise _CutConnection
             raise _ApiError(_server_error_reply(rule.status))
 
     def rate_limit(self, per_channel: int | None = 5, per_seconds: float = 1.0) -> None:
@@ -1294,6 +1309,11 @@ class FakeDiscord:
             reply = await self._dispatch_route(record)
         except _ApiError as exc:
             reply = exc.reply
+        except _CutConnection:
+            self.requests.append(record)
+            if request.transport is not None:
+                request.transport.abort()
+            return web.Response()  # never sent: the connection is gone
         record.status = reply.status
         record.response = reply.text if reply.text is not None else _copy(reply.body)
         record.response_headers = {"Via": "1.1 google", **reply.headers}
@@ -1742,6 +1762,7 @@ class FakeDiscord:
         return _Reply(body=self.commands(guild_id))
 
     async def _bulk_commands(self, record: RequestRecord) -> _Reply:
+        self._maybe_fail(_COMMAND_SYNC, 0)
         guild_id = self._check_application(record)
         body = record.json if isinstance(record.json, list) else []
         errors: JSON = {}
