@@ -1,16 +1,22 @@
-"""SIGTERM: stop accepting, finish open connections, flush the store, remove the socket, exit 0 within 10 s.
-And a start-up that fails exits too."""
+"""SIGTERM: stop accepting, finish open connections, flush the store, remove the socket, exit 0 within 10 s,
+also while connected to Discord with messages not yet delivered (they wait in the outbox, and are posted once
+after the restart). And a start-up that fails exits too."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import sqlite3
 import sys
 import time
 from pathlib import Path
 
-from tests.helpers import bot_environment, free_port, pretty, start_bot_process, started
+import pytest
+
+from tests.conftest import DEFAULT_CHANNEL, TOKEN
+from tests.fakes.discord_server import FakeDiscord
+from tests.helpers import bot_environment, free_port, pretty, socat_send, start_bot_process, started
 
 
 async def test_sigterm_finishes_open_connections_and_exits_cleanly(short_dir: Path) -> None:
@@ -68,3 +74,72 @@ async def test_a_start_up_refused_after_the_database_opened_still_exits_2(short_
     assert last.startswith("kgsm-bot: ")
     assert str(socket_path) in last
     assert "Traceback" not in err.decode()
+
+
+def _connected_env(fake: FakeDiscord, short_dir: Path) -> dict[str, str]:
+    return bot_environment(
+        short_dir,
+        DISCORD_TOKEN=TOKEN,
+        DISCORD_API_BASE=fake.api_base,
+        DISCORD_GATEWAY_URL=fake.gateway_url,
+        DISCORD_GUILD_ID=str(fake.guild_id),
+        KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL),
+    )
+
+
+async def _terminate(bot: asyncio.subprocess.Process) -> tuple[int | None, float, str]:
+    """SIGTERM; the exit status, how long it took and what it said."""
+    sent_at = time.monotonic()
+    bot.send_signal(signal.SIGTERM)
+    _, err = await asyncio.wait_for(bot.communicate(), 20)
+    return bot.returncode, time.monotonic() - sent_at, err.decode()
+
+
+def _delivered(short_dir: Path) -> int:
+    """Deliveries the bot has marked done (read as another program would, while it runs)."""
+    with contextlib.closing(sqlite3.connect(f"file:{short_dir / 'data' / 'kgsm-bot.sqlite3'}?mode=ro", uri=True)) as db:
+        return int(db.execute("SELECT COUNT(*) FROM deliveries WHERE status = 'done'").fetchone()[0])
+
+
+def _subjects(fake: FakeDiscord) -> list[str]:
+    return [embed["title"].split()[1] for message in fake.messages(DEFAULT_CHANNEL) for embed in message["embeds"]]
+
+
+@pytest.mark.parametrize("failure", ["outage", "lost-responses"])
+async def test_sigterm_while_connected_to_discord_keeps_the_outbox_and_posts_nothing_twice(
+    fake: FakeDiscord, short_dir: Path, failure: str
+) -> None:
+    env = _connected_env(fake, short_dir)
+    bot = await start_bot_process(short_dir, env, stderr=asyncio.subprocess.PIPE)
+    await fake.wait_for(lambda: fake.connected, timeout=20)
+    if failure == "outage":
+        fake.fail_posts(503)
+    else:
+        fake.lose_post_responses(503)  # Discord creates the messages, the bot never hears so
+    for n in range(5):
+        assert await socat_send(short_dir / "kgsm.sock", pretty(started(f"s{n}"))) == 0
+    await fake.wait_for(lambda: len(fake.posts(DEFAULT_CHANNEL)) >= 2, timeout=20)  # a delivery is under way
+
+    status, elapsed, err = await _terminate(bot)
+    assert status == 0, err[-2000:]
+    assert elapsed < 10, "a stop keeps to its budget"
+    assert "Traceback" not in err
+    assert not (short_dir / "kgsm.sock").exists()
+    gateway = fake.gateway_connections[-1]
+    await fake.wait_for(lambda: gateway.closed_at is not None, timeout=5)
+    assert not gateway.closed_by_server, "the bot closed its gateway connection itself"
+    with sqlite3.connect(short_dir / "data" / "kgsm-bot.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM events WHERE dispatched = 1").fetchone() == (5,)
+        assert db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall() == [("pending", 5)]
+
+    fake.recover()
+    bot = await start_bot_process(short_dir, env, stderr=asyncio.subprocess.PIPE)
+    try:
+        await fake.wait_for(lambda: _delivered(short_dir) == 5, timeout=20)
+        await asyncio.sleep(1.5)  # anything doubled would arrive now
+    finally:
+        status, _, err = await _terminate(bot)
+    assert sorted(_subjects(fake)) == [f"s{n}" for n in range(5)]
+    assert status == 0, err[-2000:]
+    with sqlite3.connect(short_dir / "data" / "kgsm-bot.sqlite3") as db:
+        assert db.execute("SELECT status, COUNT(*) FROM deliveries GROUP BY status").fetchall() == [("done", 5)]
