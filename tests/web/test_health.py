@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from tests.conftest import StartBot
+from tests.conftest import DEFAULT_CHANNEL, StartBot
 from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import free_port, pretty, socat_send, started
 
@@ -109,3 +109,33 @@ async def test_metrics_count_rebinds(fake: FakeDiscord, start_bot: StartBot) -> 
     await fake.wait_for(lambda: live.bot.stats.rebinds == 1)
     _, text = await get(port, "/metrics")
     assert "kgsm_source_rebinds_total 1.0" in text.splitlines()
+
+
+async def test_healthz_is_503_while_the_database_is_read_only_and_200_when_it_resumes(
+    fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    """The full disk is in tests/e2e/test_faults_runtime.py; here the database refuses every write (as on a
+    read-only mount): events wait, /healthz says why, and everything is posted once it can be stored."""
+    port = free_port()
+    live = await start_bot(BOT_HTTP_PORT=str(port), KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL))
+    await live.bot.store.db.execute("PRAGMA query_only = ON")
+    for name in ("r0", "r1", "r2"):
+        assert await socat_send(live.socket_path, pretty(started(name))) == 0
+    await fake.wait_for(lambda: live.bot.stats.accepted == 3)
+    status, body = await get_json(port, "/healthz")
+    assert status == 503
+    assert "cannot be written" in body["problems"]["store"]
+    assert "readonly" in body["problems"]["store"]
+    assert body["store"] == {"writable": False}
+    assert body["waiting_to_be_stored"] == 3
+    await asyncio.sleep(0.5)
+    assert fake.posts(DEFAULT_CHANNEL) == [], "nothing is posted that is not stored"
+
+    await live.bot.store.db.execute("PRAGMA query_only = OFF")
+    await asyncio.wait_for(live.bot.recorder.flush(), 30)
+    await asyncio.wait_for(live.bot.delivery.drain(), 10)
+    titles = [embed["title"] for message in fake.messages(DEFAULT_CHANNEL) for embed in message["embeds"]]
+    assert sorted(title.split()[1] for title in titles) == ["r0", "r1", "r2"]
+    status, body = await get_json(port, "/healthz")
+    assert (status, body["problems"], body["outbox_depth"]) == (200, {}, 0)
+    assert live.bot.supervisor.restarts == {}
