@@ -48,8 +48,9 @@ async def client(fake: FakeDiscord) -> AsyncIterator[discord.Client]:
     await logged_in.close()
 
 
-async def _ready() -> None:
-    return None
+async def ready() -> None:
+    """Discord is ready at once: the lanes need no gateway."""
+    return
 
 
 @dataclass
@@ -72,7 +73,7 @@ async def delivery(
         DiscordPoster(client),
         outbox,
         lambda run: embed_json(render_run(run)),
-        _ready,
+        ready,
         DEFAULT_CHANNEL,
         supervisor,
     )
