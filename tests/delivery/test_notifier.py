@@ -179,6 +179,8 @@ async def test_a_restart_posts_what_was_left_and_the_run_goes_on_in_its_message(
         await parts.delivered()
         assert sorted(shelf.titles(CHANNEL_A)) == ["⏳ Backing up valheim", "🟢 factorio — started"]
         assert len(shelf.posts) == 2, "the live message is edited, not posted again"
+        assert shelf.edits == [run_message], "brought up to the step it missed"
+        assert "✅ backup created" in shelf.messages[run_message][1][0]["description"]
         await parts.handle(event(BACKUP[2]), channels=[CHANNEL_A])  # a step after the restart: the same run
         await parts.delivered()
         assert shelf.messages[run_message][1][0]["title"] == "✅ valheim backed up"

@@ -83,6 +83,24 @@ async def test_a_batch_the_database_refuses_leaves_nothing_half_written(store: S
     assert store.problem is None
 
 
+async def test_a_batch_that_fails_part_way_is_rolled_back_whole(store: Store, outbox: Outbox) -> None:
+    """The last statement of the batch fails (a real SQLite error, raised by a trigger on this connection):
+    the deliveries and runs written before it in the same transaction are gone too."""
+    await stored_events(store, "e1")
+    run = backup_run(outbox.new_run_id(), "backup.started")
+    batch: tuple[Any, ...] = ([("e1", CHANNEL_A, EMBED)], [("e1", CHANNEL_B, run.id, 1)], [run], ["e1"])
+    refuse = "SELECT RAISE(ABORT, 'database or disk is full')"
+    await store.db.execute(f"CREATE TEMP TRIGGER refuse BEFORE UPDATE ON main.events BEGIN {refuse}; END")
+    with pytest.raises(sqlite3.IntegrityError, match="disk is full"):
+        await outbox.record(*batch)
+    await store.db.execute("DROP TRIGGER temp.refuse")
+    assert await outbox.depth() == 0
+    assert await rows(store, "SELECT COUNT(*) FROM runs") == [(0,)]
+    assert await rows(store, "SELECT COUNT(*) FROM run_messages") == [(0,)]
+    await outbox.record(*batch)
+    assert await outbox.depth() == 2
+
+
 async def test_sent_and_failed_rows_leave_the_outbox_and_a_batch_keeps_its_id(store: Store, outbox: Outbox) -> None:
     recorded = await outbox.record([(f"e{n}", CHANNEL_A, EMBED) for n in range(4)], [], [])
     ids = sorted(recorded.values())

@@ -139,6 +139,7 @@ async def test_a_batch_interrupted_by_an_unexpected_error_is_finished_after_the_
     assert running.supervisor.restarts == {"recorder": 1}
     assert running.downstream.dispatched == ["a", "b"], "dispatched once, before and after the restart"
     assert running.downstream.batches == 1
+    assert running.recorder.duplicates == 0, "not stored a second time either"
 
 
 async def test_an_event_whose_dispatch_fails_is_logged_and_the_others_go_on(
