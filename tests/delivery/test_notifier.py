@@ -49,6 +49,9 @@ class Shelf:
         self.messages[message_id] = (channel_id, embeds)
         self.edits.append(message_id)
 
+    async def post_test(self, channel_id: int, text: str, embed: EmbedJSON) -> int:
+        return await self.post(channel_id, [embed], "")
+
     def titles(self, channel_id: int) -> list[str]:
         return [e["title"] for channel, embeds in self.messages.values() if channel == channel_id for e in embeds]
 
