@@ -1,0 +1,68 @@
+"""When the bot was recording: the periods it ran, kept as a small fact, so that uptime can say "no data"
+for the time it was not there to hear KGSM.
+
+The running bot marks the fact every minute (`mark`): the current period grows, and a mark after a pause
+longer than `GRACE` opens a new one. A restart of a bot that follows KGSM's journals closes no gap: the
+journals' cursors replay what was written meanwhile. The first period ever starts at the oldest stored
+event: history from before this was noted counts as recorded. Periods older than the history kept are
+dropped.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.store.database import Store
+from bot.store.history import earliest_event
+from bot.store.rows import moment_of, seconds_of
+from bot.store.uptime import Window
+
+FACT = "recording.periods"
+INTERVAL = 60.0  # seconds between two marks
+GRACE = timedelta(minutes=3)  # a longer silence was a stop, not a slow mark
+
+
+class RecordingLog:
+    def __init__(
+        self,
+        store: Store,
+        clock: Callable[[], datetime],
+        history_days: int,
+        replays_on_restart: Callable[[], bool],
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._history = timedelta(days=history_days)
+        self._replays_on_restart = replays_on_restart
+        self._marked = False  # whether this run of the bot has marked yet
+
+    async def periods(self) -> list[Window]:
+        raw = await self._store.get_fact(FACT)
+        return [(moment_of(a), moment_of(b)) for a, b in json.loads(raw)] if raw else []
+
+    async def mark(self) -> None:
+        now = self._clock()
+        periods = await self.periods()
+        if not periods:
+            oldest = await earliest_event(self._store)
+            periods = [(min(oldest, now) if oldest else now, now)]
+        else:
+            began, ended = periods[-1]
+            bridged = not self._marked and self._replays_on_restart()
+            if now - ended <= GRACE or bridged:
+                periods[-1] = (began, max(ended, now))
+            else:
+                periods.append((now, now))
+        self._marked = True
+        kept = [(a, b) for a, b in periods if b >= now - self._history]
+        await self._store.set_fact(FACT, json.dumps([[seconds_of(a), seconds_of(b)] for a, b in kept]))
+
+    async def recorded(self) -> list[Window]:
+        """The periods the bot was recording, the current one up to now (it is recording now)."""
+        periods = await self.periods()
+        if self._marked and periods:
+            began, ended = periods[-1]
+            periods[-1] = (began, max(ended, self._clock()))
+        return periods
