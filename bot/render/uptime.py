@@ -76,7 +76,7 @@ def render_uptime(
         colour=BLURPLE,
     )
     for index, (title, numbers) in enumerate(rows, 1):
-        embed.add_field(name=f"{index}. {plain(title, 90)}", value="\n".join(uptime_lines(numbers)), inline=False)
+        embed.add_field(name=f"{index}. {safe(plain(title, 90))}", value="\n".join(uptime_lines(numbers)), inline=False)
     if hidden:
         embed.set_footer(text=f"{hidden} more servers not shown; ask for one with instance:")
     embed.set_image(url=f"attachment://{image}")
@@ -92,7 +92,7 @@ def digest_line(title: str, day: DaySummary) -> str:
     parts = [f"{percent(numbers.percent)} up", _count(numbers.crashes, "crash", "crashes")]
     parts += [_count(day.updates, "update"), _count(day.backups, "backup")]
     parts.append(f"peak {_count(day.peak_players, 'player')}")
-    line = f"**{safe(title)}** — " + " · ".join(parts)
+    line = f"**{safe(plain(title, 90))}** — " + " · ".join(parts)
     gap = numbers.seconds_in(Condition.NO_DATA)
     if gap > 0 and numbers.percent is not None:
         line += f" (no data for {duration(gap)})"

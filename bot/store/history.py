@@ -64,12 +64,6 @@ async def any_event(store: Store, start: datetime, end: datetime) -> bool:
         return await cursor.fetchone() is not None
 
 
-async def earliest_event(store: Store) -> datetime | None:
-    async with store.session() as db, db.execute("SELECT MIN(timestamp) FROM events") as cursor:
-        row = await cursor.fetchone()
-    return moment_of(row[0]) if row and row[0] is not None else None
-
-
 async def uptime_of(
     store: Store, recorded: Sequence[Window], instance: str, host: str | None, start: datetime, end: datetime
 ) -> Uptime:

@@ -3,25 +3,25 @@ for the time it was not there to hear KGSM.
 
 The running bot marks the fact every minute (`mark`): the current period grows, and a mark after a pause
 longer than `GRACE` opens a new one. A restart of a bot that follows KGSM's journals closes no gap: the
-journals' cursors replay what was written meanwhile. The first period ever starts at the oldest stored
-event: history from before this was noted counts as recorded. Periods older than the history kept are
-dropped.
+journals' cursors replay what was written meanwhile. History from before the bot first noted a period
+(stored by an older version, or replayed from a journal at the first start) counts as recorded. Periods
+older than the history kept are dropped.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from bot.store.database import Store
-from bot.store.history import earliest_event
 from bot.store.rows import moment_of, seconds_of
 from bot.store.uptime import Window
 
 FACT = "recording.periods"
 INTERVAL = 60.0  # seconds between two marks
 GRACE = timedelta(minutes=3)  # a longer silence was a stop, not a slow mark
+BEFORE_ALL = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 class RecordingLog:
@@ -46,8 +46,7 @@ class RecordingLog:
         now = self._clock()
         periods = await self.periods()
         if not periods:
-            oldest = await earliest_event(self._store)
-            periods = [(min(oldest, now) if oldest else now, now)]
+            periods = [(now, now)]
         else:
             began, ended = periods[-1]
             bridged = not self._marked and self._replays_on_restart()
@@ -60,9 +59,13 @@ class RecordingLog:
         await self._store.set_fact(FACT, json.dumps([[seconds_of(a), seconds_of(b)] for a, b in kept]))
 
     async def recorded(self) -> list[Window]:
-        """The periods the bot was recording, the current one up to now (it is recording now)."""
+        """The periods the bot was recording: the first from the beginning of the history, the current one up
+        to now (it is recording now)."""
         periods = await self.periods()
-        if self._marked and periods:
+        if not periods:
+            return [(BEFORE_ALL, self._clock())]
+        periods[0] = (BEFORE_ALL, periods[0][1])
+        if self._marked:
             began, ended = periods[-1]
             periods[-1] = (began, max(ended, self._clock()))
         return periods

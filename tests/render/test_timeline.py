@@ -19,8 +19,7 @@ ROWS = [
 def test_the_picture_is_a_png_of_the_expected_size_and_colours() -> None:
     data = timeline_png(ROWS)
     assert data.startswith(b"\x89PNG\r\n\x1a\n")
-    image = Image.open(io.BytesIO(data))
-    image.verify()  # a complete, valid PNG
+    Image.open(io.BytesIO(data)).verify()  # a complete, valid PNG
     image = Image.open(io.BytesIO(data)).convert("RGB")
     assert image.size == picture_size(2, 7)
     for row, conditions in enumerate(ROWS):
