@@ -247,7 +247,7 @@ class KGSMBot(commands.Bot):
         supervisor = self.supervisor
         supervisor.run("recorder", self.recorder.run)
         self.journals.start()
-        await self.recording.mark()  # before the digest: this start may close a gap (see bot.store.recording)
+        # First: this start may close a gap (see bot.store.recording); a late digest waits for it anyway.
         supervisor.every("recording", self.recording.mark, seconds=RECORDING_INTERVAL)
         if self.digest is not None:
             supervisor.every("digest", self.digest.tick, seconds=DIGEST_INTERVAL)
