@@ -27,18 +27,19 @@ async def server_history(
     start: datetime,
     end: datetime,
     types: Collection[str] | None = None,
+    *,
+    data: bool = True,
 ) -> list[StateFacts]:
     """The server's last state events before `start`, then its events in [start, end) (only `types` when
-    given), oldest first."""
+    given), oldest first; without their Data unless `data` (uptime needs none)."""
     server = (instance, host, host)
     state_marks = ",".join("?" * len(STATE_TYPES))
+    columns = "instance, host, type, timestamp, " + ("data" if data else "'{}'")
     before = (
-        f"SELECT instance, host, type, timestamp, data FROM events WHERE {_SERVER} AND type IN ({state_marks}) "
+        f"SELECT {columns} FROM events WHERE {_SERVER} AND type IN ({state_marks}) "
         "AND timestamp < ? ORDER BY timestamp DESC, seq DESC LIMIT ?"
     )
-    within = (
-        f"SELECT instance, host, type, timestamp, data FROM events WHERE {_SERVER} AND timestamp >= ? AND timestamp < ?"
-    )
+    within = f"SELECT {columns} FROM events WHERE {_SERVER} AND timestamp >= ? AND timestamp < ?"
     params: list[object] = [*server, seconds_of(start), seconds_of(end)]
     if types is not None:
         within += f" AND type IN ({','.join('?' * len(types))})"
@@ -68,5 +69,5 @@ async def uptime_of(
     store: Store, recorded: Sequence[Window], instance: str, host: str | None, start: datetime, end: datetime
 ) -> Uptime:
     """One server's uptime over [start, end), from its state events only."""
-    facts = await server_history(store, instance, host, start, end, STATE_TYPES)
+    facts = await server_history(store, instance, host, start, end, STATE_TYPES, data=False)
     return uptime(facts, recorded, start, end)
