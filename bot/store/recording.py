@@ -1,11 +1,11 @@
 """When the bot was recording: the periods it ran, kept as a small fact, so that uptime can say "no data"
 for the time it was not there to hear KGSM.
 
-The running bot marks the fact every minute (`mark`): the current period grows, and a mark after a pause
-longer than `GRACE` opens a new one. A restart of a bot that follows KGSM's journals closes no gap: the
-journals' cursors replay what was written meanwhile. History from before the bot first noted a period
-(stored by an older version, or replayed from a journal at the first start) counts as recorded. Periods
-older than the history kept are dropped.
+The running bot marks the fact every minute (`mark`): the current period grows. The first mark of a run
+opens a new period when the last one ended more than `GRACE` before. A restart of a bot that follows KGSM's
+journals leaves no gap: the journals' cursors replay what was written meanwhile. History from before the bot
+first noted a period (stored by an older version, or replayed from a journal at the first start) counts as
+recorded. Periods older than the history kept are dropped.
 """
 
 from __future__ import annotations
@@ -49,14 +49,15 @@ class RecordingLog:
             periods = [(now, now)]
         else:
             began, ended = periods[-1]
-            bridged = not self._marked and self._replays_on_restart()
-            if now - ended <= GRACE or bridged:
+            # Within one run the bot was there all along (a mark the database refused included); only the
+            # first mark of a run asks whether the time since the last one was a gap.
+            if self._marked or now - ended <= GRACE or self._replays_on_restart():
                 periods[-1] = (began, max(ended, now))
             else:
                 periods.append((now, now))
-        self._marked = True
         kept = [(a, b) for a, b in periods if b >= now - self._history]
         await self._store.set_fact(FACT, json.dumps([[seconds_of(a), seconds_of(b)] for a, b in kept]))
+        self._marked = True
 
     async def recorded(self) -> list[Window]:
         """The periods the bot was recording: the first from the beginning of the history, the current one up

@@ -36,15 +36,17 @@ async def test_marks_grow_one_period_and_a_stop_opens_a_gap(store: Store) -> Non
     await log.mark()
     clock.now += timedelta(minutes=1)
     await log.mark()
+    clock.now += timedelta(minutes=10)  # the database refused a few marks: the bot was running all the same
+    await log.mark()
     # the bot stops for two hours, then a new run marks
     clock.now += timedelta(hours=2)
     again = RecordingLog(store, clock, 90, lambda: False)
     await again.mark()
-    assert await again.periods() == [(T0, T0 + timedelta(minutes=1)), (clock.now, clock.now)]
+    assert await again.periods() == [(T0, T0 + timedelta(minutes=11)), (clock.now, clock.now)]
     clock.now += timedelta(seconds=30)
     recorded = await again.recorded()
-    assert recorded[0] == (BEFORE_ALL, T0 + timedelta(minutes=1))  # history from before counts as recorded
-    assert recorded[-1] == (T0 + timedelta(hours=2, minutes=1), clock.now)  # the current run: up to now
+    assert recorded[0] == (BEFORE_ALL, T0 + timedelta(minutes=11))  # history from before counts as recorded
+    assert recorded[-1] == (T0 + timedelta(hours=2, minutes=11), clock.now)  # the current run: up to now
 
 
 async def test_a_bot_that_follows_journals_closes_the_gap_of_a_restart(store: Store) -> None:
