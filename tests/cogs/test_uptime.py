@@ -4,7 +4,7 @@ PNG the bot answers with."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from PIL import Image
@@ -106,3 +106,24 @@ async def test_uptime_autocompletes_the_servers(fake: FakeDiscord, start_bot: St
     interaction = await fake.invoke_autocomplete("uptime", {"instance": "val"}, focused="instance")
     choices = (await fake.wait_interaction_response(interaction))["data"]["choices"]
     assert [choice["value"] for choice in choices] == ["valheim"]
+
+
+async def test_the_hours_the_bot_was_not_running_are_no_data(fake: FakeDiscord, start_bot: StartBot) -> None:
+    clock = {"now": NOW - timedelta(hours=5)}
+    live = await start_bot(clock=lambda: clock["now"])
+    await send_all(fake, live, *WEEK)
+    await live.bot.recording.mark()
+    await live.stop()
+    clock["now"] = NOW - timedelta(hours=2)  # back after three hours: a socket-only bot heard nothing meanwhile
+    again = await start_bot(clock=lambda: clock["now"])
+    await again.bot.recording.mark()
+    clock["now"] = NOW
+    response = await slash(fake, "uptime", {"instance": "valheim", "days": 1})
+    (message,) = await fake.wait_interaction_messages(response["interaction"])
+    (field,) = message["embeds"][0]["fields"]
+    assert "**100 %** up" in field["value"]
+    assert "no data for 3 h: left out of the percentage" in field["value"]
+    image = picture(fake)
+    no_data, up = condition_colour(Condition.NO_DATA).to_rgb(), condition_colour(Condition.UP).to_rgb()
+    hours = [image.getpixel(cell_box(0, cell, 24)[:2]) for cell in range(24)]
+    assert hours == [up] * 19 + [no_data] * 3 + [up] * 2
