@@ -8,8 +8,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from bot.events import TABLE, Family, Outcome, reported
+from bot.events import TABLE, Family, Outcome
+from bot.store.roster import JOINED, LEFT
 from bot.store.rows import StateFacts
+from bot.store.state import InstanceState, advance
 from bot.store.uptime import STATE_TYPES, Uptime, Window, uptime
 
 # A successful update is told by one of these (eras differ: some send two of them for one update).
@@ -17,10 +19,8 @@ UPDATE_TYPES = frozenset(
     name for name, kind in TABLE.items() if kind.family is Family.UPDATE and kind.outcome is Outcome.SUCCESS
 )
 BACKUP_TYPE = "backup.created"
-JOINED = "player.joined"
-GONE = frozenset({"player.left", "player.kicked", "player.banned"})
 # The types a digest reads besides the state ones.
-DIGEST_TYPES = STATE_TYPES | UPDATE_TYPES | {BACKUP_TYPE, JOINED} | GONE
+DIGEST_TYPES = STATE_TYPES | UPDATE_TYPES | {BACKUP_TYPE, JOINED, LEFT}
 
 
 @dataclass(frozen=True)
@@ -31,34 +31,18 @@ class DaySummary:
     peak_players: int
 
 
-def _player(fact: StateFacts) -> str | None:
-    return reported(fact.data.get("PlayerName")) or reported(fact.data.get("Target"))
-
-
 def peak_players(facts: Sequence[StateFacts], start: datetime, end: datetime) -> int:
-    """The most players online at once in [start, end), from joins and leaves; a stop or crash empties the
-    server. Players online before `start` are not known (the count starts at zero)."""
-    online: set[str] = set()
-    unnamed = peak = 0
+    """The most players on at once in [start, end): the server's roster (`bot.store.roster`, applied by
+    `advance` as for /players) after each of its events. Players already on at `start` are not known: the
+    count starts at zero."""
+    state: InstanceState | None = None
+    peak = 0
     for fact in facts:
-        if not start <= fact.timestamp < end:
-            continue
-        kind = TABLE.get(fact.type)
-        name = _player(fact)
-        if fact.type == JOINED:
-            if name is None:
-                unnamed += 1
-            else:
-                online.add(name)
-        elif fact.type in GONE:
-            if name is not None and name in online:
-                online.discard(name)
-            elif unnamed:
-                unnamed -= 1
-        elif kind is not None and kind.transition is not None and not kind.transition.to.is_up:
-            online.clear()
-            unnamed = 0
-        peak = max(peak, len(online) + unnamed)
+        if fact.timestamp >= end:
+            break
+        state = advance(state, fact) or state
+        if state is not None and fact.timestamp >= start:
+            peak = max(peak, len(state.roster))
     return peak
 
 
