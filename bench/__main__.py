@@ -16,10 +16,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import ModuleType
 
-from bench import intake, junk, latency, memory, requests, startup
+from bench import intake, junk, latency, memory, requests, startup, uptime
 from bench.report import Row, Section, console_table, document
 
-BENCHMARKS: tuple[ModuleType, ...] = (intake, junk, latency, requests, memory, startup)
+BENCHMARKS: tuple[ModuleType, ...] = (intake, junk, latency, requests, memory, startup, uptime)
 OUTPUT = Path(__file__).resolve().parents[1] / "docs" / "BENCHMARKS.md"
 
 

@@ -20,6 +20,8 @@ from bot.app.tree import Tree
 from bot.config import DiscordSettings, Settings, SocketSettings
 from bot.delivery.board import StatusBoard
 from bot.delivery.console import ConsolePoster
+from bot.delivery.digest import INTERVAL as DIGEST_INTERVAL
+from bot.delivery.digest import Digest
 from bot.delivery.lanes import Deliverer
 from bot.delivery.notifier import Notifier
 from bot.delivery.outbox import Outbox
@@ -39,6 +41,8 @@ from bot.sources.webhook import PATH as WEBHOOK_PATH
 from bot.sources.webhook import WebhookSource
 from bot.store.database import Store
 from bot.store.recorder import Recorder
+from bot.store.recording import INTERVAL as RECORDING_INTERVAL
+from bot.store.recording import RecordingLog
 from bot.store.state import ComponentBook, StateBook
 from bot.web.health import HealthParts
 from bot.web.server import HttpServer
@@ -52,6 +56,7 @@ EXTENSIONS = (
     "cogs.backups",
     "cogs.notify",
     "cogs.meta",
+    "cogs.uptime",
 )
 # Server commands (/start, /stop, …) exist only when KGSM_PATH names kgsm.sh.
 CONTROL_EXTENSION = "cogs.control"
@@ -79,7 +84,9 @@ def make_source(
 class KGSMBot(commands.Bot):
     """Receives KGSM events, stores them, and posts them; in dry-run (no token) prints them instead."""
 
-    def __init__(self, settings: Settings, **client_options: Any) -> None:
+    def __init__(
+        self, settings: Settings, *, clock: Callable[[], datetime] | None = None, **client_options: Any
+    ) -> None:
         # The bot never speaks in voice: skip discord.py's warnings about missing voice libraries.
         discord.VoiceClient.warn_nacl = False
         discord.VoiceClient.warn_dave = False
@@ -93,6 +100,8 @@ class KGSMBot(commands.Bot):
             **client_options,
         )
         self.settings = settings
+        # What time it is, for uptime and the digest (tests turn it).
+        self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.dry_run = settings.discord.dry_run
         self.started_at = datetime.now(UTC)
         self.community = Community(settings.discord.guild_ids, self.started_at)
@@ -142,6 +151,23 @@ class KGSMBot(commands.Bot):
                 directory, self.intake, self.store, start=settings.journal.start, report_gap=self._gap
             ),
             self.supervisor,
+        )
+        self.recording = RecordingLog(
+            self.store, self.clock, settings.store.history_days, lambda: bool(self.journals.followers)
+        )
+        digest_channel = settings.routing.digest_channel_id
+        self.digest = (
+            Digest(
+                self.store,
+                self.delivery,
+                self.states,
+                self.recording,
+                digest_channel,
+                settings.routing.digest_time,
+                self.clock,
+            )
+            if digest_channel
+            else None
         )
         self._services_started = False
 
@@ -221,6 +247,10 @@ class KGSMBot(commands.Bot):
         supervisor = self.supervisor
         supervisor.run("recorder", self.recorder.run)
         self.journals.start()
+        # First: this start may close a gap (see bot.store.recording); a late digest waits for it anyway.
+        supervisor.every("recording", self.recording.mark, seconds=RECORDING_INTERVAL)
+        if self.digest is not None:
+            supervisor.every("digest", self.digest.tick, seconds=DIGEST_INTERVAL)
         supervisor.every("quiet-runs", self._close_quiet_runs, seconds=QUIET_RUNS_INTERVAL)
         supervisor.every("prune", self._prune, seconds=PRUNE_INTERVAL)
         if self.board is not None:

@@ -8,6 +8,7 @@ import shutil
 import tempfile
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -132,13 +133,14 @@ def bot_settings(fake: FakeDiscord, short_dir: Path, **env: str) -> Settings:
 
 @pytest.fixture
 async def start_bot(fake: FakeDiscord, short_dir: Path) -> AsyncIterator[StartBot]:
-    """Start the real bot, logged in to the fake Discord, with extra settings as keyword arguments."""
+    """Start the real bot, logged in to the fake Discord, with extra settings as keyword arguments (and the
+    time it reads as `clock`)."""
     running: list[LiveBot] = []
 
-    async def start(**env: str) -> LiveBot:
+    async def start(clock: Callable[[], datetime] | None = None, **env: str) -> LiveBot:
         settings = bot_settings(fake, short_dir, **env)
         point_discord_py_at(settings.discord)
-        bot = KGSMBot(settings, guild_ready_timeout=0.05)
+        bot = KGSMBot(settings, clock=clock, guild_ready_timeout=0.05)
         await bot.login(TOKEN)
         task = asyncio.create_task(bot.connect())
         await asyncio.wait_for(bot.wait_until_ready(), 10)

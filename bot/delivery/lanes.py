@@ -363,6 +363,15 @@ class Deliverer:
         if row_id is not None:
             self.queue_standalone(channel_id, StandaloneItem(row_id, embed))
 
+    async def post_once(self, key: str, channel_id: int, embed: EmbedJSON) -> bool:
+        """Record and post `embed` under `key` (the daily digest's `digest:YYYY-MM-DD`), unless a message of
+        that key was recorded for the channel before: once, across restarts. Whether it was new."""
+        row_id = await self._stored(lambda: self.outbox.add_standalone(key, channel_id, embed))
+        if row_id is None:
+            return False
+        self.queue_standalone(channel_id, StandaloneItem(row_id, embed))
+        return True
+
     # ------------------------------------------------------------------------------------------ direct
 
     async def send_paced(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import discord
 
 from bot.events import Event, Outcome, Severity, State, Tone
+from bot.store.uptime import Condition
 
 GREEN = discord.Colour(0x2ECC71)
 BLUE = discord.Colour(0x3498DB)
@@ -12,9 +13,12 @@ GREY = discord.Colour(0x95A5A6)
 ORANGE = discord.Colour(0xE67E22)
 RED = discord.Colour(0xE74C3C)
 BLURPLE = discord.Colour.blurple()  # the bot's own answers (lists, status, help)
+NO_DATA = discord.Colour(0x3A3C43)  # a period the bot knows nothing of (uptime pictures)
+BACKGROUND = discord.Colour(0x1E1F22)  # behind the cells of an uptime picture (Discord's dark theme)
 
 _TONES = {Tone.GOOD: GREEN, Tone.PROGRESS: BLUE, Tone.NEUTRAL: GREY}
 _STATES = {State.READY: GREEN, State.ONLINE: GREEN, State.CRASHED: ORANGE, State.FAILED: RED}
+_CONDITIONS = {Condition.UP: GREEN, Condition.DOWN: GREY, Condition.CRASHED: RED, Condition.NO_DATA: NO_DATA}
 
 
 def event_colour(event: Event) -> discord.Colour:
@@ -36,6 +40,11 @@ def event_colour(event: Event) -> discord.Colour:
 
 def state_colour(state: State) -> discord.Colour:
     return _STATES.get(state, GREY)
+
+
+def condition_colour(condition: Condition) -> discord.Colour:
+    """The colour of a server's condition in an uptime picture: up, down, crashed, or no data."""
+    return _CONDITIONS[condition]
 
 
 def grade_icon(event: Event) -> str:

@@ -82,6 +82,8 @@ async def test_a_stranger_reads_no_event_and_binds_nothing(
         ("events", {"instance": "alpha"}, None),
         ("status", {}, None),
         ("status", {"instance": "alpha"}, None),
+        ("uptime", {}, None),
+        ("uptime", {"instance": "alpha", "days": 1}, None),
         ("about", {}, None),
         ("ping", {}, None),
         ("notify", {"instance": "alpha", "channel": STRANGER_CHANNEL}, "bind"),
@@ -107,7 +109,12 @@ async def test_a_stranger_reads_no_event_and_binds_nothing(
 
 async def test_direct_messages_are_refused(fake: FakeDiscord, start_bot: StartBot, kgsm: FakeKgsm) -> None:
     await start(start_bot, kgsm)
-    asks: list[tuple[str, dict[str, Any]]] = [("status", {}), ("stop", {"instance": "alpha"}), ("events", {"limit": 5})]
+    asks: list[tuple[str, dict[str, Any]]] = [
+        ("status", {}),
+        ("stop", {"instance": "alpha"}),
+        ("events", {"limit": 5}),
+        ("uptime", {}),
+    ]
     for name, options in asks:
         assert await answer(fake, await invoke(fake, name, options, in_dm=True)) == REFUSAL
     assert not kgsm.log.exists()

@@ -74,6 +74,8 @@ CASES: list[tuple[str, str | None, dict[str, Any], str, list[Any], Callable[[Any
     ("events", None, {}, "event", MALICIOUS + UNICODE, always(EVENT)),
     ("status", None, {}, "instance", MALICIOUS + UNICODE, seen),
     ("players", None, {}, "instance", MALICIOUS + UNICODE, seen),
+    ("uptime", None, {}, "instance", MALICIOUS + UNICODE, seen),
+    ("uptime", None, {}, "days", [*NUMBERS, 3651], count("days", 3650)),
     ("backups", None, {}, "instance", MALICIOUS + UNICODE, seen_then_kgsm),
     (
         "restore",
@@ -86,7 +88,7 @@ CASES: list[tuple[str, str | None, dict[str, Any], str, list[Any], Callable[[Any
     ("restore", None, {"instance": "factorio"}, "backup", MALICIOUS + UNICODE, always(BACKUP)),
     *[
         (name, None, {}, "public", FLAGS, always("`public` is true or false"))
-        for name in ("events", "status", "players")
+        for name in ("events", "status", "players", "uptime")
     ],
     ("backups", None, {"instance": "factorio"}, "public", FLAGS, always("`public` is true or false")),
     *[(name, None, {}, "public", FLAGS, always("`public` is true or false")) for name in ("ping", "about")],
