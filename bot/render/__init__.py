@@ -7,8 +7,10 @@ every type is tested without a network and dry-run prints the very embed Discord
 May import: `bot.events`, `bot.state`, `bot.operations`.
 """
 
+from bot.render.alert import alert_text
 from bot.render.event import Names, no_names, render_event
+from bot.render.incident import incident_buttons
 from bot.render.overview import render_overview
 from bot.render.run import render_run
 
-__all__ = ["Names", "no_names", "render_event", "render_overview", "render_run"]
+__all__ = ["Names", "alert_text", "incident_buttons", "no_names", "render_event", "render_overview", "render_run"]
