@@ -86,7 +86,7 @@ class Notifier:
         while len(runs) > 1 and runs[0].finished:
             self._forget_written(runs.pop(0))
 
-    def _run_for(self, event: Event) -> Run | None:
+    def _run_for(self, event: Event, routed: bool) -> Run | None:
         if event.instance is None:
             return None
         for run in reversed(self._runs.get(run_key(event.host, event.instance), [])):
@@ -98,7 +98,8 @@ class Notifier:
                 self._changed_runs[run.id] = run
                 return run
         operation = opens_run(event)
-        if operation is None:
+        # A muted crash opens no incident: the server's next start is then announced on its own.
+        if operation is None or (operation.incident and not routed):
             return None
         run = Run(0, event.instance, operation, RunStatus.RUNNING, [], event.timestamp, event.timestamp, version=0)
         run.take(event)
@@ -121,7 +122,7 @@ class Notifier:
         """Plan the deliveries of a new event; they are recorded and handed to the lanes by `commit`."""
         self._dispatched.append(event.id)
         self._failed_now = None
-        run = self._run_for(event)
+        run = self._run_for(event, bool(channels))
         if run is None:
             if channels:
                 embed = embed_json(self._render_safely(event))

@@ -19,7 +19,8 @@ decides, as KGSM really sends them in every version (kgsm-events.md §7, fixture
 A crash incident (`Operation.incident`) is a run too: it opens at the supervisor's first `server.crashed` (or,
 heard alone, its `server.crash.exhausted`), takes every crash and restart that follows (the supervisor sends one
 of each per attempt, so a step repeats), is complete when the server is ready (else started) again, and fails
-only when the supervisor gives up. Once over, nothing attaches to it: the next crash is a new incident.
+only when the supervisor gives up. Once over, nothing attaches to it: the next crash is a new incident. An
+event from before its first crash (another producer's journal read late) is not part of it.
 """
 
 from __future__ import annotations
@@ -140,8 +141,8 @@ def belongs_to(run: Run, event: Event) -> bool:
         return False
     if event.type not in run.kind.members:
         return False
-    if run.kind.incident:
-        return not run.finished
+    if run.kind.incident:  # repeats, but nothing from before it began, and nothing once it is over
+        return not run.finished and event.timestamp >= run.started_at
     if event.type in run.steps:
         return False
     if not run.finished:
