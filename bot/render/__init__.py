@@ -4,7 +4,7 @@ Owns: the palette, escaping (`text`), Discord's size limits, sentences and field
 (`players`) and a server's backups (`backups`).
 Pure: a renderer is a function of an event (or run, or states) and the names of servers, with no I/O, so
 every type is tested without a network and dry-run prints the very embed Discord would get.
-May import: `bot.events`, `bot.state`, `bot.operations`.
+May import: `bot.events`, `bot.state`, `bot.operations`, `bot.kgsm` (which instance names KGSM takes).
 """
 
 from bot.render.alert import alert_text

@@ -12,6 +12,7 @@ from typing import Any
 import discord
 
 from bot.events.runs import Run, RunStatus
+from bot.kgsm.syntax import NAME
 from bot.render.event import Names, no_names
 from bot.render.limits import fit_to_limits
 from bot.render.palette import GREEN, ORANGE, RED
@@ -84,6 +85,8 @@ def render_incident(run: Run, names: Names = no_names) -> discord.Embed:
 def incident_buttons(run: Run) -> list[dict[str, Any]]:
     """The Restart button of a gave-up incident (Discord's component JSON), until a restart from it worked."""
     if not (run.kind.incident and run.status is RunStatus.FAILED) or run.details.get("restarted"):
+        return []
+    if not NAME.match(run.instance):  # not a name KGSM's CLI takes (nor one that fits in a custom_id)
         return []
     custom_id = RESTART_ID.format(run=run.id, instance=run.instance)
     return [{"type": 2, "style": discord.ButtonStyle.danger.value, "label": "Restart", "custom_id": custom_id}]
