@@ -5,7 +5,11 @@ alert role is pinged once, by a message whose allowed_mentions names only it."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import signal
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -13,10 +17,11 @@ import pytest
 
 from tests.conftest import DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.control_support import ACTOR, ASKER, MANAGER, OTHER_USER, FakeKgsm, answer, new_fake_kgsm, start
-from tests.dotted import JOURNAL, RED, SEGMENT, readable
+from tests.dotted import JOURNAL, RED, SEGMENT, compact, readable
+from tests.e2e.test_faults_processes import discord_env
 from tests.e2e.test_journals import following, journal_root, settle, write
 from tests.fakes.discord_server import FakeDiscord
-from tests.helpers import socat_send
+from tests.helpers import bot_environment, socat_send, start_bot_process
 
 ROLE = 888888888888888888
 WATCHDOG = "kgsm-watchdog"
@@ -251,4 +256,42 @@ async def test_a_failed_install_and_a_threshold_breach_ping_the_role_once_each(
         f"<@&{ROLE}> ❌ mc1: install failed at “download failed”",
         f"<@&{ROLE}> 📈 gamehost — threshold crossed",
     ]
+    assert_no_mentions_but_pings(fake)
+
+
+# ------------------------------------------------------------------------------------------ kill -9
+
+
+def recorded_pings(database: Path) -> list[tuple[str, str]]:
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
+        return list(db.execute("SELECT event_id, status FROM deliveries WHERE ping_role IS NOT NULL"))
+
+
+async def test_a_kill_9_before_discord_took_anything_neither_loses_nor_doubles_the_incident_or_its_ping(
+    fake: FakeDiscord, short_dir: Path
+) -> None:
+    env = bot_environment(
+        short_dir, KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL), KGSM_ALERT_ROLE_ID=str(ROLE), **discord_env(fake)
+    )
+    database = short_dir / "data" / "kgsm-bot.sqlite3"
+    fake.fail_posts(503)  # Discord is down: everything waits in the outbox
+    bot = await start_bot_process(short_dir, env)
+    try:
+        for line in FACTORIO_LOOP:
+            assert await socat_send(Path(env["KGSM_SOCKET_PATH"]), compact(line)) == 0
+        await fake.wait_for(lambda: database.exists() and recorded_pings(database) != [], timeout=20)
+        bot.send_signal(signal.SIGKILL)
+        await bot.wait()
+        assert [status for _, status in recorded_pings(database)] == ["pending"]
+
+        fake.recover()
+        bot = await start_bot_process(short_dir, env)
+        await fake.wait_for(lambda: len(pings(fake)) == 1 and "gave up" in str(incidents(fake)), timeout=30)
+        await asyncio.sleep(1.5)  # anything doubled would arrive now
+    finally:
+        bot.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(bot.wait(), 20)
+    [gave_up] = incidents(fake)
+    assert title(gave_up) == "🛑 factorio gave up after 5 restarts"
+    assert [ping["content"] for ping in pings(fake)] == [f"<@&{ROLE}> 🛑 factorio gave up after 5 restarts"]
     assert_no_mentions_but_pings(fake)
