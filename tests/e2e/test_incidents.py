@@ -21,7 +21,8 @@ from tests.dotted import JOURNAL, RED, SEGMENT, compact, readable
 from tests.e2e.test_faults_processes import discord_env
 from tests.e2e.test_journals import following, journal_root, settle, write
 from tests.fakes.discord_server import FakeDiscord
-from tests.helpers import bot_environment, socat_send, start_bot_process
+from tests.helpers import bot_environment, free_port, socat_send, start_bot_process
+from tests.web.test_health import get
 
 ROLE = 888888888888888888
 WATCHDOG = "kgsm-watchdog"
@@ -216,12 +217,16 @@ async def test_a_thread_refused_never_stops_the_incident_message(
     fake: FakeDiscord, start_bot: StartBot, kgsm: FakeKgsm, short_dir: Path
 ) -> None:
     fake.threads_forbidden.add(DEFAULT_CHANNEL)
-    live, root = await watchdog_bot(fake, start_bot, kgsm, short_dir, KGSM_INCIDENT_THREADS="true")
+    port = free_port()
+    live, root = await watchdog_bot(
+        fake, start_bot, kgsm, short_dir, KGSM_INCIDENT_THREADS="true", BOT_HTTP_PORT=str(port)
+    )
     await feed(fake, live, root, FOUR_CRASHES)
     [incident] = incidents(fake)
     assert title(incident).startswith("✅ factorio recovered")
     assert fake.threads == {}
-    assert live.bot.delivery.stats.threads_refused == 1
+    _, metrics = await get(port, "/metrics")
+    assert 'kgsm_incident_threads_total{result="refused"} 1.0' in metrics
 
 
 async def test_no_thread_without_the_setting(
