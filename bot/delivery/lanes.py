@@ -2,10 +2,11 @@
 
 Each channel has a lane with its own worker (supervised: an unexpected error restarts it with the work it
 held), so a slow or broken channel delays no other. A lane sends, in order: standalone embeds (several
-waiting ones go out together, up to 10 per message), the first message of each operation run, and edits of
-live run messages, at most one per `edit_interval` per message (the final state is always written). Every
-send carries a nonce that Discord enforces and is marked done in the outbox only after Discord accepted it,
-so a crash or an outage of any length neither loses nor doubles a message. Rate limits are discord.py's: it
+waiting ones go out together, up to 10 per message; an alert ping always alone), the first message of each
+operation run or crash incident (its buttons too), and edits of live run messages, at most one per
+`edit_interval` per message (the final state is always written). Every send carries a nonce that Discord
+enforces and is marked done in the outbox only after Discord accepted it, so a crash or an outage of any
+length neither loses nor doubles a message. Rate limits are discord.py's: it
 reads Discord's bucket headers and waits before a request would be refused; the lanes add what it lacks,
 batching and a channel that cannot hold up another.
 Whatever Discord says that will work later (429, 5xx, no network: `bot.poster`) is retried with backoff

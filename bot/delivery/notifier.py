@@ -56,7 +56,6 @@ class Notifier:
         self._staged_standalone: list[tuple[str, int, EmbedJSON]] = []
         self._staged_steps: list[tuple[str, int, int, int]] = []
         self._staged_pings: list[tuple[str, int, Ping]] = []
-        self._failed_now: Run | None = None  # the run the event being planned has just failed
         self._changed_runs: dict[int, Run] = {}
         self._touched: dict[tuple[int, int], RunMessage] = {}
         self._dispatched: list[str] = []
@@ -86,29 +85,25 @@ class Notifier:
         while len(runs) > 1 and runs[0].finished:
             self._forget_written(runs.pop(0))
 
-    def _run_for(self, event: Event, routed: bool) -> Run | None:
+    def _run_for(self, event: Event, routed: bool) -> tuple[Run | None, bool]:
+        """The run `event` is a step of (or opens), and whether it failed that run just now."""
         if event.instance is None:
-            return None
+            return None, False
         for run in reversed(self._runs.get(run_key(event.host, event.instance), [])):
             if belongs_to(run, event):
-                was_failed = run.status is RunStatus.FAILED
-                run.take(event)
-                if run.status is RunStatus.FAILED and not was_failed:
-                    self._failed_now = run
+                failed = run.take(event)
                 self._changed_runs[run.id] = run
-                return run
+                return run, failed
         operation = opens_run(event)
         # A muted crash opens no incident: the server's next start is then announced on its own.
         if operation is None or (operation.incident and not routed):
-            return None
+            return None, False
         run = Run(0, event.instance, operation, RunStatus.RUNNING, [], event.timestamp, event.timestamp, version=0)
-        run.take(event)
+        failed = run.take(event)
         run.id = self._outbox.new_run_id()
-        if run.status is RunStatus.FAILED:
-            self._failed_now = run
         self._changed_runs[run.id] = run
         self._remember(run)
-        return run
+        return run, failed
 
     def _forget_written(self, run: Run) -> None:
         """A run that a newer one replaced needs no bookkeeping once its messages show its last state."""
@@ -121,8 +116,7 @@ class Notifier:
     async def notify(self, event: Event, channels: list[int]) -> None:
         """Plan the deliveries of a new event; they are recorded and handed to the lanes by `commit`."""
         self._dispatched.append(event.id)
-        self._failed_now = None
-        run = self._run_for(event, bool(channels))
+        run, failed = self._run_for(event, bool(channels))
         if run is None:
             if channels:
                 embed = embed_json(self._render_safely(event))
@@ -133,7 +127,7 @@ class Notifier:
         for channel_id in channels:
             self._staged_steps.append((event.id, channel_id, run.id, run.version))
             self._touch(run, channel_id)
-        if self._failed_now is run and run.kind.alerts:
+        if failed and run.kind.alerts:
             self._ping(f"alert:run:{run.id}", run, run.instance, channels)
 
     def _ping(self, about: str, subject: Run | Event, instance: str | None, channels: list[int]) -> None:

@@ -74,11 +74,12 @@ class Run:
     def key(self) -> str:
         return run_key(self.host, self.instance)
 
-    def take(self, event: Event) -> None:
-        """Add one event's step (and what it tells) to the run."""
+    def take(self, event: Event) -> bool:
+        """Add one event's step (and what it tells) to the run; returns whether this event failed it."""
         if event.type not in self.steps:
             self.steps.append(event.type)
-        if not self.finished:
+        was_finished = self.finished
+        if not was_finished:
             # A crash is what an incident is made of; only its end (the supervisor giving up) fails it.
             if event.outcome is Outcome.FAILURE and (not self.kind.incident or event.type in self.kind.ends):
                 self.status = RunStatus.FAILED
@@ -98,6 +99,7 @@ class Run:
         self.updated_at = max(self.updated_at, event.timestamp)
         self.heard_at = event.received_at
         self.version += 1
+        return not was_finished and self.status is RunStatus.FAILED
 
     def _count(self, event: Event) -> None:
         """What an incident message says: the attempt KGSM is at, how many crashes and restarts were heard, and
