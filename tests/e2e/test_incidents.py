@@ -126,6 +126,16 @@ async def test_a_four_crash_loop_that_recovers_is_one_message_edited_to_recovere
     assert_no_mentions_but_pings(fake)
 
 
+async def test_a_server_of_its_own_alert_role_pings_that_role(
+    fake: FakeDiscord, start_bot: StartBot, kgsm: FakeKgsm, short_dir: Path
+) -> None:
+    roles = f"{ROLE + 1},factorio={ROLE}"  # the general role, and factorio's own
+    live, root = await watchdog_bot(fake, start_bot, kgsm, short_dir, KGSM_ALERT_ROLE_ID=roles)
+    await feed(fake, live, root, FACTORIO_LOOP)
+    assert [ping["content"] for ping in pings(fake)] == [f"<@&{ROLE}> 🛑 factorio gave up after 5 restarts"]
+    assert_no_mentions_but_pings(fake)
+
+
 async def test_a_loop_to_exhaustion_is_one_red_message_with_a_restart_button_and_one_ping(
     fake: FakeDiscord, start_bot: StartBot, kgsm: FakeKgsm, short_dir: Path
 ) -> None:
@@ -192,11 +202,21 @@ async def test_a_restart_of_the_bot_mid_incident_keeps_one_message_and_one_ping(
     assert len(pings(fake)) == 1
     await live.stop()
 
-    await watchdog_bot(fake, start_bot, kgsm, short_dir, KGSM_ALERT_ROLE_ID=str(ROLE))
+    live, _root = await watchdog_bot(fake, start_bot, kgsm, short_dir, KGSM_ALERT_ROLE_ID=str(ROLE))
     assert len(pings(fake)) == 1, "nothing posted again after another restart"
     assert len(incidents(fake)) == 1
-    [button] = buttons(fake.message(int(gave_up["id"])) or {})
-    assert button["label"] == "Restart"
+
+    # The button of a message posted before the restart still works; a failed restart keeps it for another try.
+    kgsm.set(fail="Instance factorio failed to start", exit="1")
+    pressed = await fake.click_button(gave_up, label="Restart", member_permissions=MANAGER)
+    assert (await answer(fake, pressed)).startswith("❌ `kgsm.sh restart factorio` failed with exit code 1")
+    await fake.wait_for(lambda: "pressed Restart" in str(fake.message(int(gave_up["id"]))), timeout=10)
+    incident = fake.message(int(gave_up["id"])) or {}
+    assert f"❌ <@{ASKER}> pressed Restart at <t:" in incident["embeds"][0]["description"]
+    assert "`kgsm.sh restart factorio` failed with exit code 1." in incident["embeds"][0]["description"]
+    assert [button["label"] for button in buttons(incident)] == ["Restart"]
+    assert [call.args for call in kgsm.commands()] == [("restart", "factorio")]
+    assert len(pings(fake)) == 1
 
 
 # ------------------------------------------------------------------------------------------ threads
