@@ -61,7 +61,7 @@ class ConsolePoster:
         return f"channel {channel_id}" if channel_id else "no channel (set KGSM_DEFAULT_CHANNEL_ID or KGSM_CHANNELS)"
 
     async def post(self, channel_id: int, embeds: list[dict[str, Any]], nonce: str, buttons: Buttons = ()) -> int:
-        self.show(self._target(channel_id), [discord.Embed.from_dict(embed) for embed in embeds], buttons)
+        self.show(self._target(channel_id), [discord.Embed.from_dict(embed) for embed in embeds], buttons=buttons)
         self._next_id += 1
         return self._next_id
 
