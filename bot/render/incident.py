@@ -46,7 +46,9 @@ def incident_title(run: Run, names: Names = no_names) -> str:
         after = details.get("gave_up_after")
         if after is None:
             return f"🛑 {subject} crashed and the supervisor gave up restarting it"
-        return f"🛑 {subject} gave up after {_times(after, 'restart')}" if after else f"🛑 {subject} gave up"
+        if after == 0:  # a supervisor allowed no restart at all (crash_max_restarts=0)
+            return f"🛑 {subject} crashed and the supervisor did not restart it"
+        return f"🛑 {subject} gave up after {_times(after, 'restart')}"
     attempt = details.get("attempt")
     restarting = f"restarting (attempt {attempt})" if attempt else "the supervisor is restarting it"
     if run.status is RunStatus.QUIET:

@@ -80,3 +80,18 @@ def test_the_alert_ping_is_the_role_and_the_headline() -> None:
     assert alert_text(42, run) == "<@&42> 🛑 factorio gave up after 5 restarts"
     breach = parse_event({"EventType": "host.threshold.breached", "Data": {"RuleKey": "host-mem"}, "Hostname": "gh"})
     assert alert_text(42, breach) == "<@&42> 📈 gh — threshold crossed"
+
+
+@pytest.mark.parametrize(
+    ("restarts", "title"),
+    [
+        ("6", "🛑 v gave up after 5 restarts"),
+        ("2", "🛑 v gave up after 1 restart"),
+        ("1", "🛑 v crashed and the supervisor did not restart it"),
+        ("unknown", "🛑 v crashed and the supervisor gave up restarting it"),
+    ],
+)
+def test_the_give_up_counts_the_restarts_kgsm_made(restarts: str, title: str) -> None:
+    gave_up = parse_event({"EventType": "server.crash.exhausted", "Data": {"InstanceName": "v", "Restarts": restarts}})
+    run, _ = fold([gave_up])
+    assert incident_title(run) == title
