@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from bot.events import OPERATIONS
 from tests.conftest import DEFAULT_CHANNEL, LiveBot, StartBot
 from tests.control_support import ACTOR, ASKER, MANAGER, OTHER_USER, FakeKgsm, answer, new_fake_kgsm, start
 from tests.dotted import JOURNAL, RED, SEGMENT, compact, readable
@@ -320,3 +321,27 @@ async def test_a_kill_9_before_discord_took_anything_neither_loses_nor_doubles_t
     assert title(gave_up) == "🛑 factorio gave up after 5 restarts"
     assert [ping["content"] for ping in pings(fake)] == [f"<@&{ROLE}> 🛑 factorio gave up after 5 restarts"]
     assert_no_mentions_but_pings(fake)
+
+
+async def test_a_hostile_server_name_stays_inert_in_the_incident_and_its_ping(
+    fake: FakeDiscord, start_bot: StartBot, kgsm: FakeKgsm, short_dir: Path
+) -> None:
+    live, _root = await watchdog_bot(fake, start_bot, kgsm, short_dir, KGSM_ALERT_ROLE_ID=str(ROLE))
+    name = "@everyone **boom** <@&1> \ud800"
+    gave_up = {**FACTORIO_LOOP[-1], "Data": {"InstanceName": name, "ExitCode": "1", "Restarts": "6"}}
+    received = live.bot.stats.received
+    assert await socat_send(live.socket_path, json.dumps(gave_up).encode() + b"\n") == 0
+    await settle(fake, live, received + 1)
+    [incident] = incidents(fake)
+    [ping] = pings(fake)
+    for text in (incident["embeds"][0]["title"], ping["content"].removeprefix(f"<@&{ROLE}> ")):
+        assert "@everyone" not in text
+        assert "<@&1>" not in text
+        assert "**boom**" not in text
+    assert buttons(incident) == [], "not a name kgsm.sh takes: no button"
+    assert_no_mentions_but_pings(fake)
+
+
+def test_which_failed_operations_ping() -> None:
+    alerting = {name for name, operation in OPERATIONS.items() if operation.alerts}
+    assert alerting == {"install", "update", "uninstall", "restore", "incident"}
