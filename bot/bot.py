@@ -25,11 +25,12 @@ from bot.delivery.digest import Digest
 from bot.delivery.lanes import Deliverer
 from bot.delivery.notifier import Notifier
 from bot.delivery.outbox import Outbox
-from bot.delivery.poster import DiscordPoster, embed_json
+from bot.delivery.poster import ButtonJSON, DiscordPoster, EmbedJSON, embed_json
 from bot.delivery.presence import Presence
 from bot.delivery.routing import ChannelRule, MuteRule, Router
 from bot.events import Event
-from bot.render import render_event, render_overview, render_run
+from bot.events.runs import Run
+from bot.render import alert_text, incident_buttons, render_event, render_overview, render_run
 from bot.runtime.supervisor import Supervisor
 from bot.sources.intake import Intake
 from bot.sources.journal import REPLAY_SOURCE, JournalFollower
@@ -58,8 +59,8 @@ EXTENSIONS = (
     "cogs.meta",
     "cogs.uptime",
 )
-# Server commands (/start, /stop, …) exist only when KGSM_PATH names kgsm.sh.
-CONTROL_EXTENSION = "cogs.control"
+# Server commands (/start, /stop, …) and the Restart button of crash incidents exist only when KGSM_PATH names kgsm.sh.
+CONTROL_EXTENSIONS = ("cogs.control", "cogs.incident")
 PRUNE_INTERVAL = 3600.0
 QUIET_RUNS_INTERVAL = 60.0
 RECORDER_GRACE = 4.0  # of the 10 s a stop may take
@@ -120,12 +121,19 @@ class KGSMBot(commands.Bot):
         self.delivery = Deliverer(
             self.console if self.dry_run else DiscordPoster(self),
             self.outbox,
-            lambda run: embed_json(render_run(run, self.states.title_of)),
+            self._run_message,
             self._wait_ready,
             settings.routing.default_channel_id,
             self.supervisor,
+            incident_threads=settings.routing.incident_threads,
         )
-        self.notifier = Notifier(self.outbox, self.delivery, lambda event: render_event(event, self.states.title_of))
+        self.notifier = Notifier(
+            self.outbox,
+            self.delivery,
+            lambda event: render_event(event, self.states.title_of),
+            settings.routing.alert_role_for,
+            lambda role_id, about: alert_text(role_id, about, self.states.title_of),
+        )
         status_channel = settings.routing.status_channel_id
         self.board = (
             StatusBoard(status_channel, self.delivery, self.store, self.states, render_overview, self._wait_ready)
@@ -170,6 +178,11 @@ class KGSMBot(commands.Bot):
             else None
         )
         self._services_started = False
+
+    def _run_message(self, run: Run) -> tuple[EmbedJSON, list[ButtonJSON]]:
+        """A run's live message; a gave-up crash incident's has a Restart button when the bot can run KGSM."""
+        buttons = incident_buttons(run) if self.settings.control.kgsm_path is not None else []
+        return embed_json(render_run(run, self.states.title_of)), buttons
 
     def _health_parts(self) -> HealthParts:
         return HealthParts(
@@ -241,7 +254,8 @@ class KGSMBot(commands.Bot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
         if self.settings.control.kgsm_path is not None:
-            await self.load_extension(CONTROL_EXTENSION)
+            for extension in CONTROL_EXTENSIONS:
+                await self.load_extension(extension)
         await self.notifier.restore()
         await self.recorder.redispatch([stored.event for stored in await self.store.undispatched()])
         supervisor = self.supervisor

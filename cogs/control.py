@@ -151,7 +151,9 @@ class Control(commands.Cog):
         log.info("%s (%s) ran kgsm.sh %s: %s", interaction.user, interaction.user.id, " ".join(args), end)
         return outcome
 
-    async def _instance_action(self, interaction: discord.Interaction[Any], action: str, name: str) -> None:
+    async def instance_action(self, interaction: discord.Interaction[Any], action: str, name: str) -> Outcome | None:
+        """Run `action` on the instance and answer privately; the outcome, or None when KGSM was not run (the
+        member was told why). Also the Restart button of a gave-up crash incident (`cogs.incident`)."""
         # The answer comes once the instance is free again, so a member who reads it may go on at once.
         async with self._answering(interaction):
             with self._reserve(interaction, name, action):
@@ -160,24 +162,26 @@ class Control(commands.Cog):
                 args = instance_args(await self.cli.syntax(), action, instance)
                 outcome = await self._run(interaction, args, self.cli.timeout)
             await self._tell(interaction, content=report(outcome, f"{ACTIONS[action]} **{safe(instance)}**"))
+            return outcome
+        return None
 
     # ------------------------------------------------------------------ commands
 
     @operator_command(name="start", description="Start a game server", instance="The server")
     async def start(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
-        await self._instance_action(interaction, "start", instance)
+        await self.instance_action(interaction, "start", instance)
 
     @operator_command(name="stop", description="Stop a game server", instance="The server")
     async def stop(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
-        await self._instance_action(interaction, "stop", instance)
+        await self.instance_action(interaction, "stop", instance)
 
     @operator_command(name="restart", description="Restart a game server", instance="The server")
     async def restart(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
-        await self._instance_action(interaction, "restart", instance)
+        await self.instance_action(interaction, "restart", instance)
 
     @operator_command(name="backup", description="Back up a game server", instance="The server")
     async def backup(self, interaction: discord.Interaction[Any], instance: Instance) -> None:
-        await self._instance_action(interaction, "backup", instance)
+        await self.instance_action(interaction, "backup", instance)
 
     @operator_command(
         name="logs",

@@ -8,6 +8,8 @@ from typing import Any, TextIO
 
 import discord
 
+from bot.delivery.poster import Buttons
+
 _ESCAPE = re.compile(r"\\(.)")
 
 
@@ -44,25 +46,38 @@ class ConsolePoster:
         self._stream = stream
         self._next_id = 0
 
-    def show(self, target: str, embeds: list[discord.Embed], text: str | None = None) -> None:
-        stream = self._stream or sys.stdout
+    @property
+    def _out(self) -> TextIO:
+        return self._stream or sys.stdout
+
+    def show(self, target: str, embeds: list[discord.Embed], text: str | None = None, buttons: Buttons = ()) -> None:
         for embed in embeds:
-            print(format_embed(embed, target, text), file=stream, flush=True)
+            print(format_embed(embed, target, text), file=self._out, flush=True)
+        if buttons:
+            print("  buttons: " + ", ".join(f"[{button['label']}]" for button in buttons), file=self._out, flush=True)
 
     @staticmethod
     def _target(channel_id: int) -> str:
         return f"channel {channel_id}" if channel_id else "no channel (set KGSM_DEFAULT_CHANNEL_ID or KGSM_CHANNELS)"
 
-    async def post(self, channel_id: int, embeds: list[dict[str, Any]], nonce: str) -> int:
-        self.show(self._target(channel_id), [discord.Embed.from_dict(embed) for embed in embeds])
+    async def post(self, channel_id: int, embeds: list[dict[str, Any]], nonce: str, buttons: Buttons = ()) -> int:
+        self.show(self._target(channel_id), [discord.Embed.from_dict(embed) for embed in embeds], buttons=buttons)
         self._next_id += 1
         return self._next_id
 
-    async def edit(self, channel_id: int, message_id: int, embeds: list[dict[str, Any]]) -> None:
+    async def edit(self, channel_id: int, message_id: int, embeds: list[dict[str, Any]], buttons: Buttons = ()) -> None:
         target = f"{self._target(channel_id)}, edit of message {message_id}"
-        self.show(target, [discord.Embed.from_dict(embed) for embed in embeds])
+        self.show(target, [discord.Embed.from_dict(embed) for embed in embeds], buttons=buttons)
 
     async def post_test(self, channel_id: int, text: str, embed: dict[str, Any]) -> int:
         self.show(self._target(channel_id), [discord.Embed.from_dict(embed)], text)
         self._next_id += 1
         return self._next_id
+
+    async def ping(self, channel_id: int, content: str, role_id: int, nonce: str) -> int:
+        print(f"[{self._target(channel_id)}] {content} (pings only the role {role_id})", file=self._out, flush=True)
+        self._next_id += 1
+        return self._next_id
+
+    async def open_thread(self, channel_id: int, message_id: int, name: str) -> None:
+        print(f"[{self._target(channel_id)}] thread {name!r} on message {message_id}", file=self._out, flush=True)

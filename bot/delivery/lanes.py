@@ -2,10 +2,11 @@
 
 Each channel has a lane with its own worker (supervised: an unexpected error restarts it with the work it
 held), so a slow or broken channel delays no other. A lane sends, in order: standalone embeds (several
-waiting ones go out together, up to 10 per message), the first message of each operation run, and edits of
-live run messages, at most one per `edit_interval` per message (the final state is always written). Every
-send carries a nonce that Discord enforces and is marked done in the outbox only after Discord accepted it,
-so a crash or an outage of any length neither loses nor doubles a message. Rate limits are discord.py's: it
+waiting ones go out together, up to 10 per message; an alert ping always alone), the first message of each
+operation run or crash incident (its buttons too), and edits of live run messages, at most one per
+`edit_interval` per message (the final state is always written). Every send carries a nonce that Discord
+enforces and is marked done in the outbox only after Discord accepted it, so a crash or an outage of any
+length neither loses nor doubles a message. Rate limits are discord.py's: it
 reads Discord's bucket headers and waits before a request would be refused; the lanes add what it lacks,
 batching and a channel that cannot hold up another.
 Whatever Discord says that will work later (429, 5xx, no network: `bot.poster`) is retried with backoff
@@ -29,6 +30,7 @@ from bot.delivery.messages import Action, DeliveryStats, Edit, Lane, RunMessage,
 from bot.delivery.outbox import Outbox
 from bot.delivery.poster import (
     TRANSIENT,
+    Buttons,
     ChannelUnavailable,
     EmbedJSON,
     MessageGone,
@@ -37,6 +39,7 @@ from bot.delivery.poster import (
     RetryLater,
     embed_chars,
 )
+from bot.delivery.threads import IncidentThreads
 from bot.events.runs import Run
 from bot.render.palette import ORANGE
 from bot.runtime.retry import Backoff, retrying
@@ -65,10 +68,11 @@ class Deliverer:
         self,
         poster: Poster,
         outbox: Outbox,
-        render_run: Callable[[Run], EmbedJSON],
+        render_run: Callable[[Run], tuple[EmbedJSON, Buttons]],
         wait_ready: Callable[[], Awaitable[object]],
         default_channel_id: int | None,
         supervisor: Supervisor,
+        incident_threads: bool = False,
     ) -> None:
         self.poster = poster
         self.outbox = outbox
@@ -80,6 +84,7 @@ class Deliverer:
         self._supervisor = supervisor
         self.stats = DeliveryStats()
         self._rejections_reported: set[tuple[int, str]] = set()
+        self._threads = IncidentThreads(poster, self.stats) if incident_threads else None
 
     # ------------------------------------------------------------------------------------------ intake
 
@@ -187,7 +192,7 @@ class Deliverer:
         for waiting, item in enumerate(lane.queue, start=1):
             if not isinstance(item, StandaloneItem):
                 return now
-            if waiting >= MAX_EMBEDS_PER_MESSAGE or item.batch_id is not None:
+            if waiting >= MAX_EMBEDS_PER_MESSAGE or item.batch_id is not None or item.ping is not None:
                 return now
         return lane.last_post + self.linger
 
@@ -197,9 +202,9 @@ class Deliverer:
         assert isinstance(first, StandaloneItem)
         batch = [first]
         chars = embed_chars(first.embed)
-        while lane.queue and len(batch) < MAX_EMBEDS_PER_MESSAGE:
+        while first.ping is None and lane.queue and len(batch) < MAX_EMBEDS_PER_MESSAGE:  # a ping goes alone
             item = lane.queue[0]
-            if not isinstance(item, StandaloneItem) or item.batch_id != first.batch_id:
+            if not isinstance(item, StandaloneItem) or item.batch_id != first.batch_id or item.ping is not None:
                 break
             if first.batch_id is None and chars + embed_chars(item.embed) > MAX_CHARS_PER_MESSAGE:
                 break
@@ -281,11 +286,17 @@ class Deliverer:
             batch_id = await self._stored(lambda: self.outbox.assign_batch(row_ids))
             for item in batch:
                 item.batch_id = batch_id
-        embeds, nonce = [item.embed for item in batch], f"kgsm-b{batch[0].batch_id}"
-        message_id = await self._discord(lane.channel_id, lambda: self.poster.post(lane.channel_id, embeds, nonce))
+        embeds, nonce, ping = [item.embed for item in batch], f"kgsm-b{batch[0].batch_id}", batch[0].ping
+        if ping is not None:
+            message_id = await self._discord(
+                lane.channel_id, lambda: self.poster.ping(lane.channel_id, ping.content, ping.role_id, nonce)
+            )
+            self.stats.pings_posted += 1
+        else:
+            message_id = await self._discord(lane.channel_id, lambda: self.poster.post(lane.channel_id, embeds, nonce))
+            self.stats.embeds_posted += len(batch)
         lane.last_post = time.monotonic()
         self.stats.messages_posted += 1
-        self.stats.embeds_posted += len(batch)
         await self._stored(lambda: self.outbox.mark_sent(row_ids, message_id))
 
     async def _split(self, lane: Lane, batch: list[StandaloneItem]) -> None:
@@ -297,9 +308,9 @@ class Deliverer:
 
     async def _post_run(self, lane: Lane, message: RunMessage) -> None:
         version = message.run.version
-        embed = self._render_run(message.run)
+        embed, buttons = self._render_run(message.run)
         message_id = await self._discord(
-            lane.channel_id, lambda: self.poster.post(lane.channel_id, [embed], message.nonce)
+            lane.channel_id, lambda: self.poster.post(lane.channel_id, [embed], message.nonce, buttons)
         )
         lane.last_post = message.last_write = time.monotonic()
         self.stats.messages_posted += 1
@@ -310,13 +321,15 @@ class Deliverer:
         await self._stored(
             lambda: self.outbox.run_message_written(message.run.id, lane.channel_id, message_id, version)
         )
+        if self._threads is not None and message.run.kind.incident and not message.reposts:
+            await self._threads.open(message.run, lane.channel_id, message_id)
 
     async def _edit_run(self, lane: Lane, message: RunMessage) -> None:
         message_id = message.message_id
         assert message_id is not None
         version = message.run.version
-        embed = self._render_run(message.run)
-        await self._discord(lane.channel_id, lambda: self.poster.edit(lane.channel_id, message_id, [embed]))
+        embed, buttons = self._render_run(message.run)
+        await self._discord(lane.channel_id, lambda: self.poster.edit(lane.channel_id, message_id, [embed], buttons))
         message.last_write = time.monotonic()
         message.written_version = version
         self.stats.messages_edited += 1

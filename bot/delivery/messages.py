@@ -1,4 +1,4 @@
-"""What waits in a delivery lane: standalone embeds, live run messages, their edits, and the lane itself."""
+"""What waits in a delivery lane: standalone embeds and pings, live run messages, their edits, and the lane."""
 
 from __future__ import annotations
 
@@ -7,15 +7,19 @@ import math
 from collections import deque
 from dataclasses import dataclass, field
 
+from bot.delivery.outbox import Ping
 from bot.delivery.poster import EmbedJSON
 from bot.events.runs import Run
 
 
 @dataclass
 class StandaloneItem:
+    """A standalone embed, or an alert ping (`ping`, always a message of its own)."""
+
     row_id: int
     embed: EmbedJSON
     batch_id: int | None = None
+    ping: Ping | None = None
 
 
 @dataclass
@@ -45,6 +49,9 @@ class DeliveryStats:
     messages_posted: int = 0
     messages_edited: int = 0
     embeds_posted: int = 0
+    pings_posted: int = 0
+    threads_opened: int = 0
+    threads_refused: int = 0
     retries: int = 0
     failed: int = 0
     unavailable_channels: set[int] = field(default_factory=set)

@@ -16,11 +16,20 @@ from bot.store.database import Store
 
 
 @dataclass(frozen=True)
+class Ping:
+    """An alert ping: its text and the one role it mentions."""
+
+    content: str
+    role_id: int
+
+
+@dataclass(frozen=True)
 class PendingStandalone:
     id: int
     channel_id: int
     embed: dict[str, Any]
     batch_id: int | None
+    ping: Ping | None = None
 
 
 @dataclass(frozen=True)
@@ -92,11 +101,20 @@ class Outbox:
     async def pending_standalone(self) -> list[PendingStandalone]:
         async with self._store.session() as db:
             async with db.execute(
-                "SELECT id, channel_id, embed, batch_id FROM deliveries "
+                "SELECT id, channel_id, embed, batch_id, content, ping_role FROM deliveries "
                 "WHERE status = 'pending' AND run_id IS NULL ORDER BY id"
             ) as cursor:
                 rows = await cursor.fetchall()
-            return [PendingStandalone(row[0], row[1], json.loads(row[2]), row[3]) for row in rows]
+            return [
+                PendingStandalone(
+                    row[0],
+                    row[1],
+                    json.loads(row[2]) if row[2] is not None else {},
+                    row[3],
+                    Ping(row[4], row[5]) if row[5] is not None else None,
+                )
+                for row in rows
+            ]
 
     async def depth(self) -> int:
         """Deliveries not yet done: the outbox depth."""
@@ -130,11 +148,12 @@ class Outbox:
         steps: Sequence[tuple[str, int, int, int]],
         runs: Sequence[Run],
         dispatched: Sequence[str] = (),
+        pings: Sequence[tuple[str, int, Ping]] = (),
     ) -> dict[tuple[str, int], int]:
         """Record a batch in one transaction: standalone embeds as (event id, channel, embed), operation steps
-        as (event id, channel, run id, run version), the runs' new state, and the events now `dispatched`.
-        Returns the row id of each standalone delivery recorded (a pair already recorded keeps its first row
-        and is not returned)."""
+        as (event id, channel, run id, run version), the runs' new state, the events now `dispatched`, and
+        alert pings as (what it is about, channel, ping). Returns the row id of each standalone delivery and
+        ping recorded (a pair already recorded keeps its first row and is not returned)."""
         now = time.time()
         async with self._store.writing() as db:
             before = await self._last_delivery_id(db)
@@ -164,6 +183,12 @@ class Outbox:
                     "details = excluded.details, updated_at = excluded.updated_at, version = excluded.version, "
                     "heard_at = excluded.heard_at",
                     [(*self._run_values(run), run.id) for run in runs],
+                )
+            if pings:
+                await db.executemany(
+                    "INSERT INTO deliveries (event_id, channel_id, content, ping_role, created_at) "
+                    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, channel_id) DO NOTHING",
+                    [(about, c, ping.content, ping.role_id, now) for about, c, ping in pings],
                 )
             for start in range(0, len(dispatched), 500):
                 chunk = dispatched[start : start + 500]
@@ -223,6 +248,18 @@ class Outbox:
                     PendingRunMessage(row["id"], row["channel_id"], row["message_id"], row["written_version"])
                 )
             return list(found.values())
+
+    async def load_run(self, run_id: int) -> Run | None:
+        async with self._store.session() as db, db.execute("SELECT * FROM runs WHERE id = ?", (run_id,)) as cursor:
+            row = await cursor.fetchone()
+        return self._run(row) if row is not None else None
+
+    async def run_messages(self, run_id: int) -> list[PendingRunMessage]:
+        """Where a run's message is, in each of its channels (those still deliverable)."""
+        query = "SELECT channel_id, message_id, written_version FROM run_messages WHERE run_id = ? AND failed IS NULL"
+        async with self._store.session() as db, db.execute(query, (run_id,)) as cursor:
+            rows = await cursor.fetchall()
+        return [PendingRunMessage(run_id, row[0], row[1], row[2]) for row in rows]
 
     @staticmethod
     def _run(row: Any) -> Run:

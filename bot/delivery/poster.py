@@ -10,12 +10,15 @@ the one kind of message that is not an event (/notify test, see `bot.delivery.ch
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Protocol, cast
 
 import aiohttp
 import discord
 
 EmbedJSON = dict[str, Any]
+ButtonJSON = dict[str, Any]  # one button as Discord's component JSON (type 2), as `bot.render` makes it
+Buttons = Sequence[ButtonJSON]
 
 UNKNOWN_CHANNEL = 10003
 UNKNOWN_MESSAGE = 10008
@@ -102,11 +105,26 @@ def classify(exc: discord.DiscordException, *, editing: bool = False) -> Excepti
 
 
 class Poster(Protocol):
-    async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str) -> int: ...
+    async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str, buttons: Buttons = ()) -> int: ...
 
-    async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON]) -> None: ...
+    async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON], buttons: Buttons = ()) -> None: ...
+
+    async def ping(self, channel_id: int, content: str, role_id: int, nonce: str) -> int: ...
+
+    async def open_thread(self, channel_id: int, message_id: int, name: str) -> None: ...
 
     async def post_test(self, channel_id: int, text: str, embed: EmbedJSON) -> int: ...
+
+
+def carrying(buttons: Buttons) -> discord.ui.View:
+    """A view that only carries `buttons` to Discord. It is stopped at once: clicks are handled by the dynamic
+    items the cogs register (the custom_id says what to do), so they work after a restart too."""
+    view = discord.ui.View(timeout=None)
+    for button in buttons:
+        style = discord.ButtonStyle(button["style"])
+        view.add_item(discord.ui.Button(style=style, label=button["label"], custom_id=button["custom_id"]))
+    view.stop()
+    return view
 
 
 class DiscordPoster:
@@ -115,24 +133,26 @@ class DiscordPoster:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
 
-    async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str) -> int:
+    async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str, buttons: Buttons = ()) -> int:
         channel = self._client.get_partial_messageable(channel_id)
         try:
             message = await channel.send(
                 embeds=[discord.Embed.from_dict(embed) for embed in embeds],
                 nonce=nonce,
                 allowed_mentions=discord.AllowedMentions.none(),
+                view=carrying(buttons),
             )
         except discord.DiscordException as exc:
             raise classify(exc) from exc
         return message.id
 
-    async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON]) -> None:
+    async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON], buttons: Buttons = ()) -> None:
         message = self._client.get_partial_messageable(channel_id).get_partial_message(message_id)
         try:
             await message.edit(
                 embeds=[discord.Embed.from_dict(embed) for embed in embeds],
                 allowed_mentions=discord.AllowedMentions.none(),
+                view=carrying(buttons),
             )
         except discord.DiscordException as exc:
             raise classify(exc, editing=True) from exc
@@ -150,3 +170,22 @@ class DiscordPoster:
         if not message.embeds:
             raise EmbedsDropped(f"message {message.id} was posted without its embed")
         return message.id
+
+    async def ping(self, channel_id: int, content: str, role_id: int, nonce: str) -> int:
+        """The alert ping: the one message that may mention anything, and then only the role `role_id`."""
+        channel = self._client.get_partial_messageable(channel_id)
+        only_the_role = discord.AllowedMentions(everyone=False, users=False, roles=[discord.Object(role_id)])
+        try:
+            message = await channel.send(content, nonce=nonce, allowed_mentions=only_the_role)
+        except discord.DiscordException as exc:
+            raise classify(exc) from exc
+        return message.id
+
+    async def open_thread(self, channel_id: int, message_id: int, name: str) -> None:
+        channel = self._client.get_channel(channel_id)
+        if not isinstance(channel, discord.TextChannel):
+            raise Rejected(f"channel {channel_id} is not a text channel the bot sees: no thread there")
+        try:
+            await channel.get_partial_message(message_id).create_thread(name=name[:100])
+        except discord.DiscordException as exc:
+            raise classify(exc) from exc

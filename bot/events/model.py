@@ -120,6 +120,7 @@ class Role(StrEnum):
     STEP = "step"  # an expected step of the checklist
     OPTIONAL = "optional"  # a step shown only when it happens
     END = "end"  # the run is complete at the first of these (late steps still attach for a while)
+    WHOLE = "whole"  # ends the open run; with none open, opens one that ends at once (heard only its end)
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,7 @@ class EventKind:
     quiet: bool = False  # stored and listed, but posted only when a user unmutes it
     severity_key: str | None = None  # a Data key whose info/warn/danger value grades the event
     known: bool = True  # False for the entry made up for a type the table does not list
+    alert: bool = False  # posted on its own, it pings the alert role (KGSM_ALERT_ROLE_ID): a danger
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,12 @@ decides, as KGSM really sends them in every version (kgsm-events.md §7, fixture
   its own.
 - A run that hears nothing for `QUIET_AFTER` is shown honestly as "no news from KGSM since …"; a later step of
   it brings it back.
+
+A crash incident (`Operation.incident`) is a run too: it opens at the supervisor's first `server.crashed` (or,
+heard alone, its `server.crash.exhausted`), takes every crash and restart that follows (the supervisor sends one
+of each per attempt, so a step repeats), is complete when the server is ready (else started) again, and fails
+only when the supervisor gives up. Once over, nothing attaches to it: the next crash is a new incident. An
+event from before its first crash (another producer's journal read late) is not part of it.
 """
 
 from __future__ import annotations
@@ -27,9 +33,12 @@ from typing import Any
 from bot.events import OPERATIONS, Event, Outcome, reported
 from bot.events.vocabulary.operations import Operation
 
+CRASHED = "server.crashed"
+RESTARTED = "server.restarted"
+GAVE_UP = "server.crash.exhausted"
 LATE_STEP_GRACE = timedelta(seconds=30)
 QUIET_AFTER = timedelta(minutes=30)
-DETAIL_KEYS = ("Blueprint", "OldVersion", "NewVersion", "Version", "Source", "Library")
+DETAIL_KEYS = ("Blueprint", "OldVersion", "NewVersion", "Version", "Source", "Library", "ExitCode")
 
 
 class RunStatus(StrEnum):
@@ -65,12 +74,14 @@ class Run:
     def key(self) -> str:
         return run_key(self.host, self.instance)
 
-    def take(self, event: Event) -> None:
-        """Add one event's step (and what it tells) to the run."""
+    def take(self, event: Event) -> bool:
+        """Add one event's step (and what it tells) to the run; returns whether this event failed it."""
         if event.type not in self.steps:
             self.steps.append(event.type)
-        if not self.finished:
-            if event.outcome is Outcome.FAILURE:
+        was_finished = self.finished
+        if not was_finished:
+            # A crash is what an incident is made of; only its end (the supervisor giving up) fails it.
+            if event.outcome is Outcome.FAILURE and (not self.kind.incident or event.type in self.kind.ends):
                 self.status = RunStatus.FAILED
                 self.failed_step = event.type
             elif event.type in self.kind.ends:
@@ -83,8 +94,31 @@ class Run:
             value = reported(event.data.get(key))
             if value is not None:
                 self.details[key] = value
+        if self.kind.incident:
+            self._count(event)
         self.updated_at = max(self.updated_at, event.timestamp)
         self.heard_at = event.received_at
+        self.version += 1
+        return not was_finished and self.status is RunStatus.FAILED
+
+    def _count(self, event: Event) -> None:
+        """What an incident message says: the attempt KGSM is at, how many crashes and restarts were heard, and
+        after how many restarts the supervisor gave up (its `Restarts` counts the failures: the one it gave up
+        at is not followed by a restart)."""
+        given = reported(event.data.get("Restarts"))
+        number = int(given) if given is not None and given.isdigit() else None
+        if event.type == CRASHED:
+            self.details["crashes"] = self.details.get("crashes", 0) + 1
+            self.details["attempt"] = number
+        elif event.type == RESTARTED:
+            self.details["restarts"] = self.details.get("restarts", 0) + 1
+        elif event.type == GAVE_UP:
+            self.details["failures"] = number
+            self.details["gave_up_after"] = number - 1 if number else self.details.get("restarts") or None
+
+    def note(self, line: str) -> None:
+        """A line the bot adds to the message (who pressed Restart on a gave-up incident, and how it went)."""
+        self.details["notes"] = [*self.details.get("notes", []), line][-5:]
         self.version += 1
 
     def fall_quiet(self) -> None:
@@ -107,7 +141,11 @@ def belongs_to(run: Run, event: Event) -> bool:
     """Whether `event` is a step of `run` (see the module docstring)."""
     if event.instance is None or run_key(event.host, event.instance) != run.key:
         return False
-    if event.type not in run.kind.members or event.type in run.steps:
+    if event.type not in run.kind.members:
+        return False
+    if run.kind.incident:  # repeats, but nothing from before it began, and nothing once it is over
+        return not run.finished and event.timestamp >= run.started_at
+    if event.type in run.steps:
         return False
     if not run.finished:
         return True

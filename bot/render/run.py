@@ -7,6 +7,7 @@ import discord
 from bot.events import kind_of
 from bot.events.runs import Run, RunStatus
 from bot.render.event import Names, no_names
+from bot.render.incident import render_incident
 from bot.render.limits import fit_to_limits
 from bot.render.palette import BLUE, GREEN, ORANGE, RED
 from bot.render.text import plain, safe
@@ -47,6 +48,8 @@ def checklist(run: Run) -> list[str]:
 
 
 def render_run(run: Run, names: Names = no_names) -> discord.Embed:
+    if run.kind.incident:
+        return render_incident(run, names)
     subject = safe(names(run.instance, run.host) or run.instance)
     expected = run.kind.checklist
     done = sum(step in run.steps for step in expected)

@@ -29,6 +29,7 @@ class Snapshot:
     last_event_age: float | None
     states: dict[str, int] = field(default_factory=dict)
     task_restarts: dict[str, int] = field(default_factory=dict)
+    threads: dict[str, int] = field(default_factory=dict)  # crash incident threads: opened, refused
 
 
 class _SnapshotCollector(Collector):
@@ -65,6 +66,12 @@ class _SnapshotCollector(Collector):
         for task, count in sorted(s.task_restarts.items()):
             restarts.add_metric([task], count)
         yield restarts
+        threads = CounterMetricFamily(
+            "kgsm_incident_threads", "Threads on crash incident messages, opened or refused", labels=["result"]
+        )
+        for result, count in sorted(s.threads.items()):
+            threads.add_metric([result], count)
+        yield threads
         servers = GaugeMetricFamily("kgsm_servers", "Known servers, by state", labels=["state"])
         for state, count in sorted(s.states.items()):
             servers.add_metric([state], count)

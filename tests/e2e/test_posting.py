@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 
 from bot.bot import KGSMBot
-from bot.events import OPERATIONS, Subject, canonical_type, kind_of, parse_event
-from bot.render.palette import BLUE, event_colour
+from bot.events import OPERATIONS, Severity, Subject, canonical_type, kind_of, parse_event
+from bot.render.palette import BLUE, ORANGE, RED, event_colour
 from tests.conftest import (
     CHANNEL_A,
     CHANNEL_B,
@@ -32,6 +32,7 @@ JOURNAL = [json.loads(line) for line in (FIXTURES / "journal" / "2026-08-14.ndjs
 PAYLOADS = {document["EventType"]: document for document in JOURNAL if document.get("V") == 1}
 CATALOGUE = json.loads((FIXTURES / "catalogue.json").read_text())
 RUN_OPENERS = {opener for operation in OPERATIONS.values() for opener in operation.opens}
+INCIDENT_OPENERS = next(operation.opens for operation in OPERATIONS.values() if operation.incident)
 
 
 def fragments_that_matter(data: dict[str, Any]) -> list[str]:
@@ -79,7 +80,10 @@ async def test_every_event_type_arrives_as_an_embed_in_its_channel(
     (embed,) = message["embeds"]
     subject = payload["Data"].get("InstanceName") or payload["Data"]["BlueprintName"]
     assert subject in embed["title"]
-    if kind.type in RUN_OPENERS:
+    if kind.type in INCIDENT_OPENERS:
+        # A crash, or the supervisor giving up, opens the live message of a crash incident (test_incidents.py).
+        assert embed["color"] == (RED if kind.severity is Severity.DANGER else ORANGE).value
+    elif kind.type in RUN_OPENERS:
         # The first step of an operation opens its live message: a checklist with this step done.
         assert f"✅ {kind.label}" in embed["description"]
         assert embed["color"] == BLUE.value

@@ -759,7 +759,8 @@ class FakeDiscord:
     (sets of channel ids answering 404 10003 / 403 50001), ``mute_channels`` (the bot may read but not post:
     a new message is 403 50013), ``no_embed_channels`` (the bot lacks Embed Links: as on Discord, the embeds of
     a message with anything else in it are silently dropped, and a message of embeds only is 403 50013),
-    ``requests``, ``unhandled``,
+    ``threads_forbidden`` (starting a thread from a message there is 403 50013), ``threads`` (the threads
+    started, by id: the id of the message each starts from), ``requests``, ``unhandled``,
     ``heartbeats``, ``presences``, ``identifies``, ``resumes``, ``command_syncs``,
     ``rate_limited_count``, ``ack_heartbeats`` (set ``False`` to simulate a zombie gateway),
     ``interaction_deadline`` (seconds to answer an interaction, ``None`` = no limit),
@@ -806,13 +807,16 @@ class FakeDiscord:
         self.ack_heartbeats = True
         self.recheck_interval = 0.02
 
-        # Channels answering as Discord does when the bot may not use them (see the class docstring).
-        self.not_found_channels, self.forbidden_channels, self.mute_channels, self.no_embed_channels = (
-            set[int](),
-            set[int](),
-            set[int](),
-            set[int](),
-        )
+        # Channels answering as Discord does when the bot may not use them (see the class docstring), and the
+        # threads started from messages (thread id = the message's id).
+        (
+            self.not_found_channels,
+            self.forbidden_channels,
+            self.mute_channels,
+            self.no_embed_channels,
+            self.threads_forbidden,
+            self.threads,
+        ) = (set[int](), set[int](), set[int](), set[int](), set[int](), dict[int, JSON]())
 
         self.requests: list[RequestRecord] = []
         self.unhandled: list[RequestRecord] = []
@@ -1250,6 +1254,7 @@ class FakeDiscord:
         add("GET", "/channels/{channel_id}/messages/{message_id}", self._get_message)
         add("PATCH", "/channels/{channel_id}/messages/{message_id}", self._edit_message)
         add("DELETE", "/channels/{channel_id}/messages/{message_id}", self._delete_message)
+        add("POST", "/channels/{channel_id}/messages/{message_id}/threads", self._start_thread)
         add("PUT", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self._react)
         add("DELETE", "/channels/{channel_id}/messages/{message_id}/reactions/{emoji}/@me", self._react)
         for prefix in ("/applications/{application_id}", "/applications/{application_id}/guilds/{guild_id}"):
@@ -1546,6 +1551,38 @@ class FakeDiscord:
         except _ApiError as exc:
             exc.reply.headers.update(headers)
             raise
+
+    async def _start_thread(self, record: RequestRecord) -> _Reply:
+        """A public thread from a message: its id is the message's, so a second one is refused (160004)."""
+        channel, message = self._channel_message(record)
+        if channel.id in self.threads_forbidden:
+            raise _error(403, 50013, "Missing Permissions")
+        if int(message["id"]) in self.threads:
+            raise _error(400, 160004, "A thread has already been created for this message")
+        body = record.json if isinstance(record.json, dict) else {}
+        name = body.get("name")
+        if not isinstance(name, str) or not 1 <= len(name) <= 100:
+            raise _invalid_form({"name": _field_error("BASE_TYPE_BAD_LENGTH", "Must be between 1 and 100 in length.")})
+        thread = {
+            "id": message["id"],
+            "type": 11,
+            "guild_id": str(channel.guild_id),
+            "parent_id": str(channel.id),
+            "owner_id": str(self.bot_user_id),
+            "name": name,
+            "message_count": 0,
+            "member_count": 1,
+            "rate_limit_per_user": 0,
+            "flags": 0,
+            "thread_metadata": {
+                "archived": False,
+                "auto_archive_duration": body.get("auto_archive_duration") or 1440,
+                "archive_timestamp": _now_iso(),
+                "locked": False,
+            },
+        }
+        self.threads[int(message["id"])] = thread
+        return _Reply(status=201, body=_copy(thread))
 
     async def _delete_message(self, record: RequestRecord) -> _Reply:
         _channel, message = self._channel_message(record)

@@ -50,6 +50,7 @@ _KEYS = frozenset(
         "steps",
         "severity_key",
         "sentence",
+        "alert",
     }
 )
 
@@ -84,6 +85,7 @@ def _kind(family: Family, subject: Subject, row: Mapping[str, Any]) -> EventKind
         phase=bool(row.get("phase", False)),
         quiet=bool(row.get("quiet", False)),
         severity_key=row.get("severity_key"),
+        alert=bool(row.get("alert", False)),
     )
 
 
