@@ -368,16 +368,12 @@ class Deliverer:
 
     async def notice(self, title: str, description: str) -> None:
         """A message from the bot itself to the default channel (recorded in the outbox like any other)."""
-        channel_id = self._default_channel_id
-        if channel_id is None:
-            return
-        embed: EmbedJSON = {"title": title, "description": description, "color": ORANGE.value}
-        row_id = await self._stored(lambda: self.outbox.add_standalone(None, channel_id, embed))
-        if row_id is not None:
-            self.queue_standalone(channel_id, StandaloneItem(row_id, embed))
+        if self._default_channel_id is not None:
+            embed: EmbedJSON = {"title": title, "description": description, "color": ORANGE.value}
+            await self.post_once(None, self._default_channel_id, embed)
 
-    async def post_once(self, key: str, channel_id: int, embed: EmbedJSON) -> bool:
-        """Record and post `embed` under `key` (the daily digest's `digest:YYYY-MM-DD`), unless a message of
+    async def post_once(self, key: str | None, channel_id: int, embed: EmbedJSON) -> bool:
+        """Record and post `embed`; with a `key` (the daily digest's `digest:YYYY-MM-DD`) only if no message of
         that key was recorded for the channel before: once, across restarts. Whether it was new."""
         row_id = await self._stored(lambda: self.outbox.add_standalone(key, channel_id, embed))
         if row_id is None:

@@ -72,7 +72,7 @@ async def delivery(
     deliverer = Deliverer(
         DiscordPoster(client),
         outbox,
-        lambda run: embed_json(render_run(run)),
+        lambda run: (embed_json(render_run(run)), ()),
         ready,
         DEFAULT_CHANNEL,
         supervisor,

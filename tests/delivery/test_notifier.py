@@ -19,7 +19,7 @@ import pytest
 from bot.delivery.lanes import Deliverer
 from bot.delivery.notifier import Notifier
 from bot.delivery.outbox import Outbox
-from bot.delivery.poster import EmbedJSON, embed_json
+from bot.delivery.poster import Buttons, EmbedJSON, embed_json
 from bot.events import Event, parse_event
 from bot.render import no_names, render_event, render_run
 from bot.runtime.supervisor import Supervisor
@@ -38,16 +38,22 @@ class Shelf:
     edits: list[int] = field(default_factory=list)
     _ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1000))
 
-    async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str) -> int:
+    async def post(self, channel_id: int, embeds: list[EmbedJSON], nonce: str, buttons: Buttons = ()) -> int:
         message_id = next(self._ids)
         self.messages[message_id] = (channel_id, embeds)
         self.posts.append((channel_id, nonce))
         return message_id
 
-    async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON]) -> None:
+    async def edit(self, channel_id: int, message_id: int, embeds: list[EmbedJSON], buttons: Buttons = ()) -> None:
         assert self.messages[message_id][0] == channel_id
         self.messages[message_id] = (channel_id, embeds)
         self.edits.append(message_id)
+
+    async def ping(self, channel_id: int, content: str, role_id: int, nonce: str) -> int:
+        return await self.post(channel_id, [], nonce)
+
+    async def open_thread(self, channel_id: int, message_id: int, name: str) -> None:
+        return None
 
     async def post_test(self, channel_id: int, text: str, embed: EmbedJSON) -> int:
         return await self.post(channel_id, [embed], "")
@@ -92,7 +98,7 @@ async def start(data: Path, shelf: Shelf, render: Any = None) -> Parts:
     outbox = Outbox(store)
     await outbox.load()
     supervisor = Supervisor()
-    deliverer = Deliverer(shelf, outbox, lambda run: embed_json(render_run(run)), _ready, None, supervisor)
+    deliverer = Deliverer(shelf, outbox, lambda run: (embed_json(render_run(run)), ()), _ready, None, supervisor)
     deliverer.run_linger = deliverer.edit_interval = 0.0
     notifier = Notifier(outbox, deliverer, render or (lambda event: render_event(event, no_names)))
     await notifier.restore()
