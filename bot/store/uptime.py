@@ -156,20 +156,10 @@ def clip(spans: Sequence[Span], start: datetime, end: datetime) -> list[Span]:
 
 
 def mask(spans: Sequence[Span], recorded: Sequence[Window]) -> list[Span]:
-    """`spans` with no data wherever the bot was not recording."""
+    """`spans` with no data wherever the bot was not recording: each span clipped to the recorded windows."""
     result: list[Span] = []
     for span in spans:
-        cursor = span.start
-        for began, ended in recorded:
-            begin, finish = max(began, span.start), min(ended, span.end)
-            if finish <= begin:
-                continue
-            if begin > cursor:
-                result.append(Span(cursor, begin, Condition.NO_DATA))
-            result.append(Span(begin, finish, span.condition))
-            cursor = finish
-        if cursor < span.end:
-            result.append(Span(cursor, span.end, Condition.NO_DATA))
+        result.extend(clip([Span(began, ended, span.condition) for began, ended in recorded], span.start, span.end))
     return _merged(result)
 
 
