@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import sqlite3
 import time
@@ -27,8 +26,8 @@ import aiosqlite
 from bot.config import StartupError
 from bot.events import Event
 from bot.store import migrations
-from bot.store.rows import EVENT_COLUMNS, StateFacts, StoredEvent, event_row, moment_of, seconds_of, stored_event
-from bot.store.state import DATA_KEYS_READ
+from bot.store.rows import EVENT_COLUMNS, StoredEvent, event_row, seconds_of, stored_event
+from bot.store.state import STATE_COLUMNS, StateBook, state_of_row, state_row
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +50,8 @@ class Store:
         # still being read (or a RETURNING insert) must not meet another task's COMMIT.
         self._lock = asyncio.Lock()
         self.problem: str | None = None  # why writes fail right now (for /healthz)
+        # Every server's state: the `server_states` rows, loaded at `open`, advanced as each event is stored.
+        self.states = StateBook()
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -116,6 +117,8 @@ class Store:
             await self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
+            async with self._db.execute(f"SELECT {STATE_COLUMNS} FROM server_states") as cursor:
+                self.states.load(state_of_row(row) for row in await cursor.fetchall())
         except sqlite3.DatabaseError as exc:
             await self.close()
             raise StoreError(
@@ -154,7 +157,11 @@ class Store:
     # ---------------------------------------------------------------------------------------------- events
 
     async def insert_events(self, events: Sequence[Event]) -> list[bool]:
-        """Store a batch in one transaction, not yet dispatched; returns, per event, whether it was new."""
+        """Store a batch in one transaction, not yet dispatched; returns, per event, whether it was new.
+
+        The states of the servers the new events are about are written in the same transaction (one row per
+        server), and `states` takes them once it is committed.
+        """
         if not events:
             return []
         async with self.writing() as db:
@@ -166,16 +173,23 @@ class Store:
                 async with db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk) as cursor:
                     known.update(row[0] for row in await cursor.fetchall())
             fresh: list[bool] = []
-            rows = []
+            new: list[Event] = []
             for event in events:
                 is_new = event.id not in known
                 fresh.append(is_new)
                 if is_new:
                     known.add(event.id)
-                    rows.append(event_row(event))
-            if rows:
+                    new.append(event)
+            if new:
+                rows = [event_row(event) for event in new]
                 marks = ",".join("?" * len(rows[0]))
                 await db.executemany(f"INSERT INTO events ({EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)", rows)
+            changed = self.states.advanced(new)
+            if changed:
+                states = [state_row(state) for state in changed.values()]
+                marks = ",".join("?" * len(states[0]))
+                await db.executemany(f"REPLACE INTO server_states (key, {STATE_COLUMNS}) VALUES ({marks})", states)
+        self.states.update(changed)
         return fresh
 
     async def undispatched(self) -> list[StoredEvent]:
@@ -237,26 +251,21 @@ class Store:
             params.append(family)
         return clauses, params
 
-    async def state_facts(self) -> AsyncIterator[StateFacts]:
-        """What instance state needs of every stored instance event, in arrival order (start-up rebuild).
-
-        Cheaper than whole events on a long history: only five columns, and the Data JSON is decoded only
-        when it holds one of the few keys that state reads.
-        """
-        query = "SELECT instance, host, type, timestamp, data FROM events WHERE instance IS NOT NULL ORDER BY seq"
-        async with self.session() as db, db.execute(query) as cursor:
-            async for instance, host, event_type, seconds, data in cursor:
-                needed = any(key in data for key in DATA_KEYS_READ)
-                yield StateFacts(instance, host, event_type, moment_of(seconds), json.loads(data) if needed else {})
-
     async def distinct(self, column: str) -> list[str]:
-        """Distinct non-null values of one of the filterable columns, sorted."""
-        async with self.session() as db:
-            if column not in ("instance", "type", "host", "producer_version"):
-                raise ValueError(column)
-            query = f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL ORDER BY {column}"
-            async with db.execute(query) as cursor:
-                return [row[0] for row in await cursor.fetchall()]
+        """Distinct non-null values of an indexed column, sorted.
+
+        A skip-scan: each value is found by one seek in the column's index past the one before, so the cost
+        is that of the few values, not of the million rows that hold them (a `SELECT DISTINCT` reads them all).
+        """
+        if column not in ("type", "producer_version"):
+            raise ValueError(column)
+        query = (
+            f"WITH RECURSIVE seen(value) AS (SELECT MIN({column}) FROM events UNION ALL "
+            f"SELECT (SELECT MIN({column}) FROM events WHERE {column} > seen.value) FROM seen "
+            "WHERE seen.value IS NOT NULL) SELECT value FROM seen WHERE value IS NOT NULL"
+        )
+        async with self.session() as db, db.execute(query) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
 
     async def prune(self, older_than: datetime) -> int:
         """Delete events whose own time is before `older_than`; returns how many.

@@ -17,15 +17,6 @@ EVENT_COLUMNS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
-class StateFacts:
-    instance: str
-    host: str | None
-    type: str
-    timestamp: datetime
-    data: dict[str, Any]
-
-
 @dataclass(frozen=True)
 class StoredEvent:
     seq: int
