@@ -1,0 +1,74 @@
+"""A long history, made the way a user gets one: the bot's own journal-replay import (`KGSM_JOURNAL_START=replay`).
+
+A journal segment of `count` compact KGSM events (32 servers living through busy days) is written, `python -m bot`
+(dry-run) imports it, and the database it leaves is kept under /tmp, named after the count and the schema version,
+so that later runs of the benchmarks start from a copy instead of importing again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bench.kgsm import busy_days
+from bench.load import stored
+from bench.processes import bot_settings, running, scratch, spawn, wait_until
+from bot.store import migrations
+from bot.store.database import DATABASE_NAME
+
+CACHE = Path("/tmp/kgsm-bench-history")
+SERVERS = 32
+IMPORT_TIMEOUT = 3600.0
+
+
+def _schema() -> str:
+    """The newest migration's number and a digest of every migration: a changed schema makes a new history."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(migrations.__file__).parent.glob("[0-9]*")):
+        digest.update(path.read_bytes())
+    return f"{max(number for number, _, _ in migrations.migrations())}-{digest.hexdigest()[:8]}"
+
+
+def _complete(path: Path, count: int) -> bool:
+    if not path.exists():
+        return False
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+        return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0]) == count
+
+
+def _journal(directory: Path, count: int) -> Path:
+    """A journal directory holding one segment of `count` events, one compact line each, as KGSM writes it."""
+    journal = directory / "journal"
+    journal.mkdir()
+    with (journal / f"{datetime.now(UTC):%Y-%m-%d}.ndjson").open("wb") as segment:
+        for payload in busy_days("history", count, 0, servers=SERVERS):
+            segment.write(json.dumps(json.loads(payload), separators=(",", ":")).encode() + b"\n")
+    return journal
+
+
+def _keep(made: Path, cached: Path) -> None:
+    cached.parent.mkdir(exist_ok=True)
+    made.replace(cached)
+
+
+async def journal_history(count: int) -> Path:
+    """The path of a database holding `count` events imported from a journal (made once, then reused)."""
+    cached = CACHE / f"history-{count}-schema{_schema()}.sqlite3"
+    if _complete(cached, count):
+        return cached
+    with scratch() as directory:
+        journal = _journal(directory, count)
+        settings = bot_settings(
+            directory, KGSM_JOURNAL_DIR=str(journal), KGSM_JOURNAL_START="replay", KGSM_HISTORY_DAYS="36500"
+        )
+        async with running(await spawn("bot", cwd=directory, settings=settings)):
+            database = directory / "data" / DATABASE_NAME
+            await wait_until(
+                lambda: database.exists() and stored(directory) >= count, IMPORT_TIMEOUT, "the import", interval=1.0
+            )
+        # Stopped cleanly: the write-ahead log is folded into the database file, which alone is kept.
+        _keep(directory / "data" / DATABASE_NAME, cached)
+    return cached
