@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,11 +26,14 @@ IMPORT_TIMEOUT = 3600.0
 
 
 def _schema() -> str:
-    """The newest migration's number and a digest of every migration: a changed schema makes a new history."""
-    digest = hashlib.sha256()
-    for path in sorted(Path(migrations.__file__).parent.glob("[0-9]*")):
-        digest.update(path.read_bytes())
-    return f"{max(number for number, _, _ in migrations.migrations())}-{digest.hexdigest()[:8]}"
+    """The schema version and a digest of the schema a new database gets: a changed schema makes a new history."""
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / DATABASE_NAME
+        migrations.apply(path)
+        with sqlite3.connect(path) as db:
+            version = db.execute("PRAGMA user_version").fetchone()[0]
+            schema = "\n".join(row[0] for row in db.execute("SELECT sql FROM sqlite_master ORDER BY name") if row[0])
+    return f"{version}-{hashlib.sha256(schema.encode()).hexdigest()[:8]}"
 
 
 def _complete(path: Path, count: int) -> bool:
@@ -49,6 +53,13 @@ def _journal(directory: Path, count: int) -> Path:
     return journal
 
 
+def _imported(directory: Path, count: int) -> bool:
+    try:
+        return stored(directory) >= count
+    except sqlite3.OperationalError:  # not created, or not migrated, yet
+        return False
+
+
 def _keep(made: Path, cached: Path) -> None:
     cached.parent.mkdir(exist_ok=True)
     made.replace(cached)
@@ -65,10 +76,7 @@ async def journal_history(count: int) -> Path:
             directory, KGSM_JOURNAL_DIR=str(journal), KGSM_JOURNAL_START="replay", KGSM_HISTORY_DAYS="36500"
         )
         async with running(await spawn("bot", cwd=directory, settings=settings)):
-            database = directory / "data" / DATABASE_NAME
-            await wait_until(
-                lambda: database.exists() and stored(directory) >= count, IMPORT_TIMEOUT, "the import", interval=1.0
-            )
+            await wait_until(lambda: _imported(directory, count), IMPORT_TIMEOUT, "the import", interval=1.0)
         # Stopped cleanly: the write-ahead log is folded into the database file, which alone is kept.
         _keep(directory / "data" / DATABASE_NAME, cached)
     return cached
