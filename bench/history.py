@@ -7,6 +7,7 @@ so that later runs of the benchmarks start from a copy instead of importing agai
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import sqlite3
@@ -61,6 +62,9 @@ def _imported(directory: Path, count: int) -> bool:
 
 
 def _keep(made: Path, cached: Path) -> None:
+    """Fold the write-ahead log into the database file (a bot stopped by force leaves it), then keep the file."""
+    with contextlib.closing(sqlite3.connect(made)) as db:
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchall()
     cached.parent.mkdir(exist_ok=True)
     made.replace(cached)
 
@@ -77,6 +81,5 @@ async def journal_history(count: int) -> Path:
         )
         async with running(await spawn("bot", cwd=directory, settings=settings)):
             await wait_until(lambda: _imported(directory, count), IMPORT_TIMEOUT, "the import", interval=1.0)
-        # Stopped cleanly: the write-ahead log is folded into the database file, which alone is kept.
         _keep(directory / "data" / DATABASE_NAME, cached)
     return cached

@@ -4,7 +4,7 @@ Every accepted event is written here before it is dispatched (see `bot.recorder`
 so the same event from two sources, or twice from one, is stored once. /notify rules and small facts
 (the command tree's hash, message ids) live here too, so they survive restarts.
 
-Every write goes through `writing()`: one transaction, rolled back when it fails. A failing write (a full
+Every write goes through `transaction()`: one transaction, rolled back when it fails. A failing write (a full
 disk, a read-only mount, a database locked by another program) is said once, kept as `problem` for
 /healthz, and cleared by the next write that works; the callers retry, nothing is dropped.
 """
@@ -16,10 +16,10 @@ import contextlib
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
@@ -27,9 +27,10 @@ from bot.config import StartupError
 from bot.events import Event
 from bot.store import migrations
 from bot.store.rows import EVENT_COLUMNS, StoredEvent, event_row, seconds_of, stored_event
-from bot.store.state import STATE_COLUMNS, StateBook, state_of_row, state_row
+from bot.store.state import STATE_COLUMNS, InstanceState, StateBook, state_of_row, state_row
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DATABASE_NAME = "kgsm-bot.sqlite3"
 
@@ -65,20 +66,36 @@ class Store:
         async with self._lock:
             yield self.db
 
-    @contextlib.asynccontextmanager
-    async def writing(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The connection for one transaction: committed at the end, rolled back if anything in it fails."""
+    async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` as one transaction on the database's own thread, handed over once: every write.
+
+        Each `await db.execute` is a round trip between the event loop and aiosqlite's thread, and the profile
+        of intake showed those round trips, not SQLite, as the cost per event; a transaction is one here.
+        `work` gets the plain `sqlite3` connection and must not touch the event loop; it is committed there,
+        or rolled back when it raises.
+        """
         async with self._lock:
             db = self.db
+            connection: sqlite3.Connection = db._conn  # aiosqlite's own connection, used only on its thread
+
+            def run() -> T:
+                try:
+                    result = work(connection)
+                    connection.commit()
+                except BaseException:
+                    connection.rollback()
+                    raise
+                return result
+
+            # On aiosqlite's thread, in order with every other call on the connection.
+            on_its_thread: Callable[[Callable[[], T]], Awaitable[T]] = db._execute
             try:
-                yield db
-                await db.commit()
+                result = await on_its_thread(run)
             except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    await db.rollback()
                 self._write_failed(exc)
                 raise
         self._write_worked()
+        return result
 
     def _write_failed(self, exc: sqlite3.Error) -> None:
         if self.problem is None:
@@ -138,12 +155,13 @@ class Store:
     async def writable(self) -> bool:
         """Whether a write can be committed now (for /healthz): a full disk or a read-only mount says no."""
         try:
-            async with self.writing() as db:
-                await db.execute(
+            await self.transaction(
+                lambda db: db.execute(
                     "INSERT INTO facts (key, value) VALUES ('health_check', ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (str(time.time()),),
                 )
+            )
         except (sqlite3.Error, RuntimeError, ValueError):
             return False
         return True
@@ -164,33 +182,35 @@ class Store:
         """
         if not events:
             return []
-        async with self.writing() as db:
-            ids = [event.id for event in events]
-            known: set[str] = set()
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                async with db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk) as cursor:
-                    known.update(row[0] for row in await cursor.fetchall())
-            fresh: list[bool] = []
-            new: list[Event] = []
-            for event in events:
-                is_new = event.id not in known
-                fresh.append(is_new)
-                if is_new:
-                    known.add(event.id)
-                    new.append(event)
-            if new:
-                rows = [event_row(event) for event in new]
-                marks = ",".join("?" * len(rows[0]))
-                await db.executemany(f"INSERT INTO events ({EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)", rows)
-            changed = self.states.advanced(new)
-            if changed:
-                states = [state_row(state) for state in changed.values()]
-                marks = ",".join("?" * len(states[0]))
-                await db.executemany(f"REPLACE INTO server_states (key, {STATE_COLUMNS}) VALUES ({marks})", states)
+        fresh, changed = await self.transaction(lambda db: self._insert(db, events))
         self.states.update(changed)
         return fresh
+
+    def _insert(self, db: sqlite3.Connection, events: Sequence[Event]) -> tuple[list[bool], dict[str, InstanceState]]:
+        ids = [event.id for event in events]
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(row[0] for row in db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk))
+        fresh: list[bool] = []
+        new: list[Event] = []
+        for event in events:
+            is_new = event.id not in known
+            fresh.append(is_new)
+            if is_new:
+                known.add(event.id)
+                new.append(event)
+        if new:
+            rows = [event_row(event) for event in new]
+            marks = ",".join("?" * len(rows[0]))
+            db.executemany(f"INSERT INTO events ({EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)", rows)
+        changed = self.states.advanced(new)  # read only: the book changes after the commit
+        if changed:
+            states = [state_row(state) for state in changed.values()]
+            marks = ",".join("?" * len(states[0]))
+            db.executemany(f"REPLACE INTO server_states (key, {STATE_COLUMNS}) VALUES ({marks})", states)
+        return fresh, changed
 
     async def undispatched(self) -> list[StoredEvent]:
         """Events stored but not dispatched (a stop or crash came in between), oldest first."""
@@ -275,12 +295,14 @@ class Store:
         """
         removed = 0
         while True:
-            async with self.writing() as db:
-                cursor = await db.execute(
-                    "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE timestamp < ? LIMIT ?)",
-                    (seconds_of(older_than), PRUNE_BATCH),
+            batch = await self.transaction(
+                lambda db: (
+                    db.execute(
+                        "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE timestamp < ? LIMIT ?)",
+                        (seconds_of(older_than), PRUNE_BATCH),
+                    ).rowcount
                 )
-                batch = cursor.rowcount
+            )
             removed += batch
             if batch < PRUNE_BATCH:
                 return removed
@@ -294,24 +316,27 @@ class Store:
             return [(row[0], int(row[1]), bool(row[2])) for row in await cursor.fetchall()]
 
     async def set_channel_rules(self, rules: Iterable[tuple[str, int, bool]]) -> None:
-        async with self.writing() as db:
-            await db.executemany(
+        values = [(instance, channel, int(enabled)) for instance, channel, enabled in rules]
+        await self.transaction(
+            lambda db: db.executemany(
                 "INSERT INTO channel_rules (instance, channel_id, enabled) VALUES (?, ?, ?) "
                 "ON CONFLICT (instance, channel_id) DO UPDATE SET enabled = excluded.enabled",
-                [(instance, channel, int(enabled)) for instance, channel, enabled in rules],
+                values,
             )
+        )
 
     async def mute_rules(self) -> list[tuple[str, str, bool]]:
         async with self.session() as db, db.execute("SELECT target, scope, muted FROM mute_rules") as cursor:
             return [(row[0], row[1], bool(row[2])) for row in await cursor.fetchall()]
 
     async def set_mute_rule(self, target: str, scope: str, muted: bool) -> None:
-        async with self.writing() as db:
-            await db.execute(
+        await self.transaction(
+            lambda db: db.execute(
                 "INSERT INTO mute_rules (target, scope, muted) VALUES (?, ?, ?) "
                 "ON CONFLICT (target, scope) DO UPDATE SET muted = excluded.muted",
                 (target, scope, int(muted)),
             )
+        )
 
     # ---------------------------------------------------------------------------------------------- facts
 
@@ -322,8 +347,9 @@ class Store:
             return str(row[0]) if row else None
 
     async def set_fact(self, key: str, value: str) -> None:
-        async with self.writing() as db:
-            await db.execute(
+        await self.transaction(
+            lambda db: db.execute(
                 "INSERT INTO facts (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+        )

@@ -247,8 +247,7 @@ async def test_the_status_board_is_posted_once_even_when_a_crash_lost_its_messag
     await send(live, started("factorio"))
     await fake.wait_for(lambda: live.bot.board is not None and live.bot.board.writes >= 1, timeout=10)
     # A crash between the post and saving its id leaves the nonce saved and no id.
-    async with live.bot.store.writing() as db:
-        await db.execute("DELETE FROM facts WHERE key = ?", (MESSAGE_FACT,))
+    await live.bot.store.transaction(lambda db: db.execute("DELETE FROM facts WHERE key = ?", (MESSAGE_FACT,)))
     await live.stop()
     live = await start_bot(KGSM_STATUS_CHANNEL_ID=str(CHANNEL_C))
     await fake.wait_for(lambda: len(fake.posts(CHANNEL_C)) == 2, timeout=10)
