@@ -141,14 +141,17 @@ class Outbox:
         Returns the row id of each standalone delivery recorded (a pair already recorded keeps its first row
         and is not returned)."""
         now = time.time()
+        # Encoded here, on the event loop: the database thread only runs SQL.
+        embeds = [(e, c, json.dumps(embed, ensure_ascii=False), now) for e, c, embed in standalone]
+        run_rows = [(*self._run_values(run), run.id) for run in runs]
 
         def write(db: sqlite3.Connection) -> dict[tuple[str, int], int]:
             before = db.execute("SELECT COALESCE(MAX(id), 0) FROM deliveries").fetchone()[0]
-            if standalone:
+            if embeds:
                 db.executemany(
                     "INSERT INTO deliveries (event_id, channel_id, embed, created_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (event_id, channel_id) DO NOTHING",
-                    [(e, c, json.dumps(embed, ensure_ascii=False), now) for e, c, embed in standalone],
+                    embeds,
                 )
             if steps:
                 db.executemany(
@@ -161,7 +164,7 @@ class Outbox:
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, channel_id) DO NOTHING",
                     [(*step, now) for step in steps],
                 )
-            if runs:
+            if run_rows:
                 db.executemany(
                     "INSERT INTO runs (instance, kind, status, steps, failed_step, actor, host, details, "
                     "started_at, updated_at, version, heard_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
@@ -169,7 +172,7 @@ class Outbox:
                     "failed_step = excluded.failed_step, actor = excluded.actor, host = excluded.host, "
                     "details = excluded.details, updated_at = excluded.updated_at, version = excluded.version, "
                     "heard_at = excluded.heard_at",
-                    [(*self._run_values(run), run.id) for run in runs],
+                    run_rows,
                 )
             for start in range(0, len(dispatched), 500):
                 chunk = dispatched[start : start + 500]

@@ -182,35 +182,50 @@ class Store:
         """
         if not events:
             return []
-        fresh, changed = await self.transaction(lambda db: self._insert(db, events))
+        # What Python does is done here, on the event loop, for the common case of a batch of new events: the
+        # database thread then only runs SQL, and the two threads do not take turns at the interpreter.
+        unique = {event.id: event for event in reversed(events)}  # the first of each id, in arrival order
+        ordered = [unique[key] for key in dict.fromkeys(event.id for event in events)]
+        rows = {event.id: event_row(event) for event in ordered}
+        hoped = self.states.advanced(ordered)
+        hoped_rows = [state_row(state) for state in hoped.values()]
+
+        def write(db: sqlite3.Connection) -> tuple[set[str], dict[str, InstanceState]]:
+            known = self._known(db, list(rows))
+            new = [event for event in ordered if event.id not in known]
+            if new:
+                marks = ",".join("?" * len(rows[new[0].id]))
+                db.executemany(
+                    f"INSERT INTO events ({EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)",
+                    [rows[event.id] for event in new],
+                )
+            changed, states = (hoped, hoped_rows) if not known else self._states_after(new)
+            if states:
+                marks = ",".join("?" * len(states[0]))
+                db.executemany(f"REPLACE INTO server_states (key, {STATE_COLUMNS}) VALUES ({marks})", states)
+            return known, changed
+
+        known, changed = await self.transaction(write)
         self.states.update(changed)
+        fresh: list[bool] = []
+        for event in events:
+            fresh.append(event.id not in known)
+            known.add(event.id)
         return fresh
 
-    def _insert(self, db: sqlite3.Connection, events: Sequence[Event]) -> tuple[list[bool], dict[str, InstanceState]]:
-        ids = [event.id for event in events]
+    @staticmethod
+    def _known(db: sqlite3.Connection, ids: list[str]) -> set[str]:
         known: set[str] = set()
         for start in range(0, len(ids), 500):
             chunk = ids[start : start + 500]
             marks = ",".join("?" * len(chunk))
             known.update(row[0] for row in db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk))
-        fresh: list[bool] = []
-        new: list[Event] = []
-        for event in events:
-            is_new = event.id not in known
-            fresh.append(is_new)
-            if is_new:
-                known.add(event.id)
-                new.append(event)
-        if new:
-            rows = [event_row(event) for event in new]
-            marks = ",".join("?" * len(rows[0]))
-            db.executemany(f"INSERT INTO events ({EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)", rows)
+        return known
+
+    def _states_after(self, new: list[Event]) -> tuple[dict[str, InstanceState], list[tuple[Any, ...]]]:
+        """The states after `new` alone (some of the batch was stored before: a repeat)."""
         changed = self.states.advanced(new)  # read only: the book changes after the commit
-        if changed:
-            states = [state_row(state) for state in changed.values()]
-            marks = ",".join("?" * len(states[0]))
-            db.executemany(f"REPLACE INTO server_states (key, {STATE_COLUMNS}) VALUES ({marks})", states)
-        return fresh, changed
+        return changed, [state_row(state) for state in changed.values()]
 
     async def undispatched(self) -> list[StoredEvent]:
         """Events stored but not dispatched (a stop or crash came in between), oldest first."""
