@@ -28,6 +28,7 @@ WARM_UP = 2
 GOAL_MS = 50.0
 TIMEOUT = 60.0
 SERVER = f"history-{SERVERS // 2}"
+CHANNEL = 730_000_000_000_000_001  # where the commands are run
 
 Invoke = Callable[[FakeDiscord], Awaitable[int]]
 
@@ -67,13 +68,14 @@ async def _answered(fake: FakeDiscord, invoke: Invoke) -> float:
 async def measure() -> list[Row]:
     history = await journal_history(HISTORY)
     times: dict[str, list[float]] = {name: [] for name in CASES}
-    async with FakeDiscord() as fake:
+    async with FakeDiscord(channels=[CHANNEL]) as fake:
         with scratch() as directory:
             (directory / "data").mkdir()
             shutil.copy(history, directory / "data" / DATABASE_NAME)
             settings = {**discord_settings(fake), **bot_settings(directory, KGSM_HISTORY_DAYS="36500")}
             async with running(await spawn("bot", cwd=directory, settings=settings)):
-                await fake.wait_for(lambda: len(fake.commands(fake.guild_id)) > 0, timeout=TIMEOUT)
+                # Ready: its commands synced and its gateway session open.
+                await fake.wait_for(lambda: fake.commands(fake.guild_id) and fake.connected, timeout=TIMEOUT)
                 for run in range(WARM_UP + RUNS):
                     for name, invoke in CASES.items():
                         took = await _answered(fake, invoke)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import sqlite3
 import time
@@ -40,7 +41,11 @@ class StoreError(StartupError):
 
 
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's lock before it fails (and is retried)
-PRUNE_BATCH = 2000  # events deleted per transaction: never a long hold on the database
+# Pruning deletes in transactions of about PRUNE_HOLD seconds each (the batch grows or shrinks to fit what the
+# disk does): events that arrive meanwhile wait for one of them at most, never for the whole backlog.
+PRUNE_HOLD = 0.02
+PRUNE_BATCH = (10, 200, 5000)  # fewest, first and most events per transaction
+PRUNE_PAUSE = 0.005
 
 
 class Store:
@@ -309,19 +314,22 @@ class Store:
         stored between two of them instead of waiting for the whole backlog.
         """
         removed = 0
+        fewest, size, most = PRUNE_BATCH
+        before = seconds_of(older_than)
         while True:
-            batch = await self.transaction(
-                lambda db: (
-                    db.execute(
-                        "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE timestamp < ? LIMIT ?)",
-                        (seconds_of(older_than), PRUNE_BATCH),
-                    ).rowcount
-                )
-            )
+            began = time.monotonic()
+            batch = await self.transaction(functools.partial(self._delete_older, before=before, size=size))
             removed += batch
-            if batch < PRUNE_BATCH:
+            if batch < size:
                 return removed
-            await asyncio.sleep(0)  # let the recorder in
+            took = max(time.monotonic() - began, 0.001)
+            size = max(fewest, min(most, int(size * PRUNE_HOLD / took)))
+            await asyncio.sleep(PRUNE_PAUSE)  # let the recorder in
+
+    @staticmethod
+    def _delete_older(db: sqlite3.Connection, *, before: float, size: int) -> int:
+        query = "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE timestamp < ? LIMIT ?)"
+        return db.execute(query, (before, size)).rowcount
 
     # ---------------------------------------------------------------------------------------------- rules
 

@@ -222,7 +222,7 @@ async def test_a_stop_stops_every_part_even_when_one_fails(fake: FakeDiscord, st
 async def test_pruning_a_large_backlog_lets_new_events_in_between_its_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "PRUNE_BATCH", 100)
+    monkeypatch.setattr(store_module, "PRUNE_BATCH", (100, 100, 100))
     store = Store(tmp_path)
     await store.open()
     old = datetime.now(UTC) - timedelta(days=400)
