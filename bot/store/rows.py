@@ -17,6 +17,17 @@ EVENT_COLUMNS = (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class StateFacts:
+    """The few columns of a stored event that `bot.store.state.advance` reads."""
+
+    instance: str
+    host: str | None
+    type: str
+    timestamp: datetime
+    data: dict[str, Any]
+
+
 @dataclass(frozen=True)
 class StoredEvent:
     seq: int

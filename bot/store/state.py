@@ -46,7 +46,7 @@ class InstanceState:
 
 
 class Happening(Protocol):
-    """What state needs of an event: an `Event`, or the few columns of a stored one (migration 0005)."""
+    """What state needs of an event: an `Event`, or the few columns of a stored one (migration 0007)."""
 
     @property
     def instance(self) -> str | None: ...

@@ -141,7 +141,7 @@ def database_of_migration_0004(path: Path, documents: list[dict[str, Any]]) -> l
     return events
 
 
-async def test_migration_0005_keeps_the_state_of_every_server_the_history_tells(tmp_path: Path) -> None:
+async def test_migration_0007_keeps_the_state_of_every_server_the_history_tells(tmp_path: Path) -> None:
     def event(event_type: str, instance: str, minute: int, host: str = "gamehost", **data: str) -> dict[str, Any]:
         return {
             "EventType": event_type,

@@ -116,12 +116,12 @@ def _snapshot(book: StateBook) -> list[InstanceState]:
     return book.all()
 
 
-def _as_before_migration_0005(path: Path) -> None:
-    """The database as the bot of migration 0004 left it: the same events, no kept states."""
+def _as_before_server_states(path: Path) -> None:
+    """The database as a bot before migration 0007 left it: the same events, no kept states."""
     with sqlite3.connect(path) as db:
         db.executescript(
             "DROP TABLE server_states; DROP INDEX events_by_server; DROP INDEX events_by_version; "
-            "CREATE INDEX events_by_instance ON events (instance, seq); PRAGMA user_version = 4;"
+            "CREATE INDEX events_by_instance ON events (instance, seq); PRAGMA user_version = 6;"
         )
 
 
@@ -143,7 +143,7 @@ async def _kept_and_replayed(batches: list[list[Event]]) -> None:
         assert _snapshot(reopened.states) == expected
         await reopened.close()
 
-        _as_before_migration_0005(reopened.path)  # and the migration builds the same rows from the history
+        _as_before_server_states(reopened.path)  # and the migration builds the same rows from the history
         migrated = Store(Path(directory))
         await migrated.open()
         assert _snapshot(migrated.states) == expected
@@ -154,7 +154,7 @@ async def _kept_and_replayed(batches: list[list[Event]]) -> None:
 @given(st.lists(st.lists(_EVENTS, max_size=6), max_size=6), st.data())
 def test_kept_states_equal_a_replay_of_the_history(batches: list[list[Event]], data: st.DataObject) -> None:
     """Whatever the events, their batches and their repeats: the rows written with each batch, the rows read at
-    the next start and the rows migration 0005 builds from the history all equal a replay of the new events."""
+    the next start and the rows migration 0007 builds from the history all equal a replay of the new events."""
     flat = [event for batch in batches for event in batch]
     if flat:  # the same event again, in a later batch or in the same one, is stored once and applied once
         batches.append(data.draw(st.lists(st.sampled_from(flat), max_size=4)))

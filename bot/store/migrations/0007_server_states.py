@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
+from bot.store.rows import StateFacts
 from bot.store.state import DATA_KEYS_READ, STATE_COLUMNS, StateBook, state_row
 
 SCHEMA = """
@@ -36,17 +35,6 @@ CREATE INDEX events_by_version ON events (producer_version);
 CHUNK = 20_000
 
 
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    """The few columns of a stored event that `advance` reads."""
-
-    instance: str
-    host: str | None
-    type: str
-    timestamp: datetime
-    data: dict[str, Any]
-
-
 def migrate(db: sqlite3.Connection) -> None:
     for statement in SCHEMA.split(";"):
         if statement.strip():
@@ -58,7 +46,7 @@ def migrate(db: sqlite3.Connection) -> None:
         # The Data JSON is decoded only when it holds one of the few keys that state reads.
         book.update(
             book.advanced(
-                _Stored(
+                StateFacts(
                     instance,
                     host,
                     event_type,
