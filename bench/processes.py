@@ -44,7 +44,12 @@ def _environment(extra: Mapping[str, str]) -> dict[str, str]:
 
 def discord_settings(fake: FakeDiscord) -> dict[str, str]:
     """The settings that log a bot (ours or the baseline client) in to the fake Discord."""
-    return {"DISCORD_TOKEN": TOKEN, "DISCORD_API_BASE": fake.api_base, "DISCORD_GATEWAY_URL": fake.gateway_url}
+    return {
+        "DISCORD_TOKEN": TOKEN,
+        "DISCORD_API_BASE": fake.api_base,
+        "DISCORD_GATEWAY_URL": fake.gateway_url,
+        "DISCORD_GUILD_ID": str(fake.guild_id),
+    }
 
 
 def bot_settings(directory: Path, **settings: str) -> dict[str, str]:

@@ -75,6 +75,7 @@ async def _run() -> dict[str, tuple[int, int]]:
                     "DISCORD_TOKEN": TOKEN,
                     "DISCORD_API_BASE": fake.api_base,
                     "DISCORD_GATEWAY_URL": fake.gateway_url,
+                    "DISCORD_GUILD_ID": str(fake.guild_id),
                     "KGSM_SOCKET_PATH": str(directory / "kgsm.sock"),
                     "BOT_DATA_DIR": str(directory / "data"),
                     "KGSM_CHANNELS": _routes(),

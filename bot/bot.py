@@ -44,7 +44,7 @@ from bot.store.database import Store
 from bot.store.recorder import Recorder
 from bot.store.recording import INTERVAL as RECORDING_INTERVAL
 from bot.store.recording import RecordingLog
-from bot.store.state import ComponentBook, StateBook
+from bot.store.state import ComponentBook, about_server
 from bot.web.health import HealthParts
 from bot.web.server import HttpServer
 
@@ -110,7 +110,7 @@ class KGSMBot(commands.Bot):
         self.supervisor = Supervisor()
         self.router = Router(settings.routing)
         self.store = Store(settings.store.data_dir)
-        self.states = StateBook()
+        self.states = self.store.states
         self.components = ComponentBook()
         self.seen_types: set[str] = set()
         self.recorder = Recorder(self.store, self.handle_event, self._after_batch)
@@ -244,8 +244,6 @@ class KGSMBot(commands.Bot):
         await self.outbox.load()
         await self.source.start()
         self._services_started = True
-        async for facts in self.store.state_facts():
-            self.states.apply(facts)
         self.seen_types.update(await self.store.distinct("type"))
         self.router.load_rules(
             [ChannelRule(*rule) for rule in await self.store.channel_rules()],
@@ -293,8 +291,8 @@ class KGSMBot(commands.Bot):
         return await self.recorder.submit(event)
 
     async def handle_event(self, event: Event) -> None:
-        """A new, stored event: update the instance's state and record its deliveries."""
-        if self.states.apply(event) is not None and self.board is not None:
+        """A new, stored event (its server's state already advanced with it): record its deliveries."""
+        if self.board is not None and about_server(event):
             self.board.changed()
         self.components.apply(event)
         self.seen_types.add(event.type)

@@ -4,6 +4,7 @@ after, so nothing is lost to a crash or an outage and nothing is posted twice (s
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,7 +46,7 @@ def _seconds(moment: datetime) -> float:
 
 
 class Outbox:
-    """SQL for deliveries and runs; each method is one transaction (see `Store.writing`)."""
+    """SQL for deliveries and runs; each method is one transaction (see `Store.transaction`)."""
 
     def __init__(self, store: Store) -> None:
         self._store = store
@@ -66,37 +67,41 @@ class Outbox:
 
     async def add_standalone(self, event_id: str | None, channel_id: int, embed: dict[str, Any]) -> int | None:
         """Record one embed for one channel; None when this event was already recorded for it."""
-        async with self._store.writing() as db:
-            async with db.execute(
+        values = (event_id, channel_id, json.dumps(embed, ensure_ascii=False), time.time())
+        row = await self._store.transaction(
+            lambda db: db.execute(
                 "INSERT INTO deliveries (event_id, channel_id, embed, created_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (event_id, channel_id) DO NOTHING RETURNING id",
-                (event_id, channel_id, json.dumps(embed, ensure_ascii=False), time.time()),
-            ) as cursor:
-                row = await cursor.fetchone()
-            return int(row[0]) if row else None
+                values,
+            ).fetchone()
+        )
+        return int(row[0]) if row else None
 
     async def assign_batch(self, row_ids: Sequence[int]) -> int:
         """Fix which rows go out together before the POST, so a retry sends the same group (same nonce)."""
-        async with self._store.writing() as db:
-            batch_id = min(row_ids)
-            marks = ",".join("?" * len(row_ids))
-            await db.execute(f"UPDATE deliveries SET batch_id = ? WHERE id IN ({marks})", (batch_id, *row_ids))
-            return batch_id
+        batch_id = min(row_ids)
+        marks = ",".join("?" * len(row_ids))
+        await self._store.transaction(
+            lambda db: db.execute(f"UPDATE deliveries SET batch_id = ? WHERE id IN ({marks})", (batch_id, *row_ids))
+        )
+        return batch_id
 
     async def mark_sent(self, row_ids: Sequence[int], message_id: int) -> None:
-        async with self._store.writing() as db:
-            marks = ",".join("?" * len(row_ids))
-            await db.execute(
+        marks = ",".join("?" * len(row_ids))
+        await self._store.transaction(
+            lambda db: db.execute(
                 f"UPDATE deliveries SET status = 'done', message_id = ?, error = NULL WHERE id IN ({marks})",
                 (message_id, *row_ids),
             )
+        )
 
     async def mark_failed(self, row_ids: Sequence[int], reason: str) -> None:
-        async with self._store.writing() as db:
-            marks = ",".join("?" * len(row_ids))
-            await db.execute(
+        marks = ",".join("?" * len(row_ids))
+        await self._store.transaction(
+            lambda db: db.execute(
                 f"UPDATE deliveries SET status = 'failed', error = ? WHERE id IN ({marks})", (reason, *row_ids)
             )
+        )
 
     async def pending_standalone(self) -> list[PendingStandalone]:
         async with self._store.session() as db:
@@ -155,37 +160,41 @@ class Outbox:
         alert pings as (what it is about, channel, ping). Returns the row id of each standalone delivery and
         ping recorded (a pair already recorded keeps its first row and is not returned)."""
         now = time.time()
-        async with self._store.writing() as db:
-            before = await self._last_delivery_id(db)
-            if standalone:
-                await db.executemany(
+        # Encoded here, on the event loop: the database thread only runs SQL.
+        embeds = [(e, c, json.dumps(embed, ensure_ascii=False), now) for e, c, embed in standalone]
+        run_rows = [(*self._run_values(run), run.id) for run in runs]
+
+        def write(db: sqlite3.Connection) -> dict[tuple[str, int], int]:
+            before = db.execute("SELECT COALESCE(MAX(id), 0) FROM deliveries").fetchone()[0]
+            if embeds:
+                db.executemany(
                     "INSERT INTO deliveries (event_id, channel_id, embed, created_at) VALUES (?, ?, ?, ?) "
                     "ON CONFLICT (event_id, channel_id) DO NOTHING",
-                    [(e, c, json.dumps(embed, ensure_ascii=False), now) for e, c, embed in standalone],
+                    embeds,
                 )
             if steps:
-                await db.executemany(
+                db.executemany(
                     "INSERT INTO run_messages (run_id, channel_id, created_at) VALUES (?, ?, ?) "
                     "ON CONFLICT (run_id, channel_id) DO NOTHING",
                     [(run_id, channel_id, now) for _, channel_id, run_id, _ in steps],
                 )
-                await db.executemany(
+                db.executemany(
                     "INSERT INTO deliveries (event_id, channel_id, run_id, run_version, created_at) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, channel_id) DO NOTHING",
                     [(*step, now) for step in steps],
                 )
-            if runs:
-                await db.executemany(
+            if run_rows:
+                db.executemany(
                     "INSERT INTO runs (instance, kind, status, steps, failed_step, actor, host, details, "
                     "started_at, updated_at, version, heard_at, id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
                     "ON CONFLICT (id) DO UPDATE SET status = excluded.status, steps = excluded.steps, "
                     "failed_step = excluded.failed_step, actor = excluded.actor, host = excluded.host, "
                     "details = excluded.details, updated_at = excluded.updated_at, version = excluded.version, "
                     "heard_at = excluded.heard_at",
-                    [(*self._run_values(run), run.id) for run in runs],
+                    run_rows,
                 )
             if pings:
-                await db.executemany(
+                db.executemany(
                     "INSERT INTO deliveries (event_id, channel_id, content, ping_role, created_at) "
                     "VALUES (?, ?, ?, ?, ?) ON CONFLICT (event_id, channel_id) DO NOTHING",
                     [(about, c, ping.content, ping.role_id, now) for about, c, ping in pings],
@@ -193,42 +202,41 @@ class Outbox:
             for start in range(0, len(dispatched), 500):
                 chunk = dispatched[start : start + 500]
                 marks = ",".join("?" * len(chunk))
-                await db.execute(f"UPDATE events SET dispatched = 1 WHERE id IN ({marks})", chunk)
-            async with db.execute(
-                "SELECT id, event_id, channel_id FROM deliveries WHERE id > ? AND run_id IS NULL", (before,)
-            ) as cursor:
-                recorded = {(row[1], row[2]): row[0] for row in await cursor.fetchall()}
-        return recorded
+                db.execute(f"UPDATE events SET dispatched = 1 WHERE id IN ({marks})", chunk)
+            query = "SELECT id, event_id, channel_id FROM deliveries WHERE id > ? AND run_id IS NULL"
+            return {(row[1], row[2]): row[0] for row in db.execute(query, (before,))}
 
-    @staticmethod
-    async def _last_delivery_id(db: Any) -> int:
-        async with db.execute("SELECT COALESCE(MAX(id), 0) FROM deliveries") as cursor:
-            row = await cursor.fetchone()
-        return int(row[0]) if row else 0
+        return await self._store.transaction(write)
 
     async def run_message_written(self, run_id: int, channel_id: int, message_id: int, version: int) -> None:
         """The live message shows `version`: every step up to it is delivered."""
-        async with self._store.writing() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE run_messages SET message_id = ?, written_version = ? WHERE run_id = ? AND channel_id = ?",
                 (message_id, version, run_id, channel_id),
             )
-            await db.execute(
+            db.execute(
                 "UPDATE deliveries SET status = 'done', message_id = ? "
                 "WHERE run_id = ? AND channel_id = ? AND run_version <= ? AND status = 'pending'",
                 (message_id, run_id, channel_id, version),
             )
 
+        await self._store.transaction(write)
+
     async def run_message_failed(self, run_id: int, channel_id: int, reason: str) -> None:
-        async with self._store.writing() as db:
-            await db.execute(
+
+        def write(db: sqlite3.Connection) -> None:
+            db.execute(
                 "UPDATE run_messages SET failed = ? WHERE run_id = ? AND channel_id = ?", (reason, run_id, channel_id)
             )
-            await db.execute(
+            db.execute(
                 "UPDATE deliveries SET status = 'failed', error = ? WHERE run_id = ? AND channel_id = ? "
                 "AND status = 'pending'",
                 (reason, run_id, channel_id),
             )
+
+        await self._store.transaction(write)
 
     async def unfinished_runs(self) -> list[tuple[Run, list[PendingRunMessage]]]:
         """Runs still open (or quiet), or whose live messages are behind: to resume after a restart."""

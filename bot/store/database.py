@@ -4,7 +4,7 @@ Every accepted event is written here before it is dispatched (see `bot.recorder`
 so the same event from two sources, or twice from one, is stored once. /notify rules and small facts
 (the command tree's hash, message ids) live here too, so they survive restarts.
 
-Every write goes through `writing()`: one transaction, rolled back when it fails. A failing write (a full
+Every write goes through `transaction()`: one transaction, rolled back when it fails. A failing write (a full
 disk, a read-only mount, a database locked by another program) is said once, kept as `problem` for
 /healthz, and cleared by the next write that works; the callers retry, nothing is dropped.
 """
@@ -13,24 +13,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
+import functools
 import logging
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Collection, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from bot.config import StartupError
 from bot.events import Event
 from bot.store import migrations
-from bot.store.rows import EVENT_COLUMNS, StateFacts, StoredEvent, event_row, moment_of, seconds_of, stored_event
-from bot.store.state import DATA_KEYS_READ
+from bot.store.rows import EVENT_COLUMNS, StoredEvent, event_row, seconds_of, stored_event
+from bot.store.state import STATE_COLUMNS, InstanceState, StateBook, state_of_row, state_row
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 DATABASE_NAME = "kgsm-bot.sqlite3"
 
@@ -40,7 +41,11 @@ class StoreError(StartupError):
 
 
 BUSY_TIMEOUT_MS = 5000  # how long a write waits for another program's lock before it fails (and is retried)
-PRUNE_BATCH = 2000  # events deleted per transaction: never a long hold on the database
+# Pruning deletes in transactions of about PRUNE_HOLD seconds each (the batch grows or shrinks to fit what the
+# disk does): events that arrive meanwhile wait for one of them at most, never for the whole backlog.
+PRUNE_HOLD = 0.02
+PRUNE_BATCH = (10, 200, 5000)  # fewest, first and most events per transaction
+PRUNE_PAUSE = 0.005
 
 
 class Store:
@@ -51,6 +56,8 @@ class Store:
         # still being read (or a RETURNING insert) must not meet another task's COMMIT.
         self._lock = asyncio.Lock()
         self.problem: str | None = None  # why writes fail right now (for /healthz)
+        # Every server's state: the `server_states` rows, loaded at `open`, advanced as each event is stored.
+        self.states = StateBook()
 
     @property
     def db(self) -> aiosqlite.Connection:
@@ -64,20 +71,36 @@ class Store:
         async with self._lock:
             yield self.db
 
-    @contextlib.asynccontextmanager
-    async def writing(self) -> AsyncIterator[aiosqlite.Connection]:
-        """The connection for one transaction: committed at the end, rolled back if anything in it fails."""
+    async def transaction(self, work: Callable[[sqlite3.Connection], T]) -> T:
+        """Run `work` as one transaction on the database's own thread, handed over once: every write.
+
+        Each `await db.execute` is a round trip between the event loop and aiosqlite's thread, and the profile
+        of intake showed those round trips, not SQLite, as the cost per event; a transaction is one here.
+        `work` gets the plain `sqlite3` connection and must not touch the event loop; it is committed there,
+        or rolled back when it raises.
+        """
         async with self._lock:
             db = self.db
+            connection: sqlite3.Connection = db._conn  # aiosqlite's own connection, used only on its thread
+
+            def run() -> T:
+                try:
+                    result = work(connection)
+                    connection.commit()
+                except BaseException:
+                    connection.rollback()
+                    raise
+                return result
+
+            # On aiosqlite's thread, in order with every other call on the connection.
+            on_its_thread: Callable[[Callable[[], T]], Awaitable[T]] = db._execute
             try:
-                yield db
-                await db.commit()
+                result = await on_its_thread(run)
             except sqlite3.Error as exc:
-                with contextlib.suppress(sqlite3.Error):
-                    await db.rollback()
                 self._write_failed(exc)
                 raise
         self._write_worked()
+        return result
 
     def _write_failed(self, exc: sqlite3.Error) -> None:
         if self.problem is None:
@@ -116,6 +139,8 @@ class Store:
             await self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
+            async with self._db.execute(f"SELECT {STATE_COLUMNS} FROM server_states") as cursor:
+                self.states.load(state_of_row(row) for row in await cursor.fetchall())
         except sqlite3.DatabaseError as exc:
             await self.close()
             raise StoreError(
@@ -135,12 +160,13 @@ class Store:
     async def writable(self) -> bool:
         """Whether a write can be committed now (for /healthz): a full disk or a read-only mount says no."""
         try:
-            async with self.writing() as db:
-                await db.execute(
+            await self.transaction(
+                lambda db: db.execute(
                     "INSERT INTO facts (key, value) VALUES ('health_check', ?) "
                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                     (str(time.time()),),
                 )
+            )
         except (sqlite3.Error, RuntimeError, ValueError):
             return False
         return True
@@ -154,29 +180,57 @@ class Store:
     # ---------------------------------------------------------------------------------------------- events
 
     async def insert_events(self, events: Sequence[Event]) -> list[bool]:
-        """Store a batch in one transaction, not yet dispatched; returns, per event, whether it was new."""
+        """Store a batch in one transaction, not yet dispatched; returns, per event, whether it was new.
+
+        The states of the servers the new events are about are written in the same transaction (one row per
+        server), and `states` takes them once it is committed.
+        """
         if not events:
             return []
-        async with self.writing() as db:
-            ids = [event.id for event in events]
-            known: set[str] = set()
-            for start in range(0, len(ids), 500):
-                chunk = ids[start : start + 500]
-                marks = ",".join("?" * len(chunk))
-                async with db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk) as cursor:
-                    known.update(row[0] for row in await cursor.fetchall())
-            fresh: list[bool] = []
-            rows = []
-            for event in events:
-                is_new = event.id not in known
-                fresh.append(is_new)
-                if is_new:
-                    known.add(event.id)
-                    rows.append(event_row(event))
-            if rows:
-                marks = ",".join("?" * len(rows[0]))
-                await db.executemany(f"INSERT INTO events ({EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)", rows)
+        # What Python does is done here, on the event loop, for the common case of a batch of new events: the
+        # database thread then only runs SQL, and the two threads do not take turns at the interpreter.
+        unique = {event.id: event for event in reversed(events)}  # the first of each id, in arrival order
+        ordered = [unique[key] for key in dict.fromkeys(event.id for event in events)]
+        rows = {event.id: event_row(event) for event in ordered}
+        hoped = self.states.advanced(ordered)
+        hoped_rows = [state_row(state) for state in hoped.values()]
+
+        def write(db: sqlite3.Connection) -> tuple[set[str], dict[str, InstanceState]]:
+            known = self._known(db, list(rows))
+            new = [event for event in ordered if event.id not in known]
+            if new:
+                marks = ",".join("?" * len(rows[new[0].id]))
+                db.executemany(
+                    f"INSERT INTO events ({EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)",
+                    [rows[event.id] for event in new],
+                )
+            changed, states = (hoped, hoped_rows) if not known else self._states_after(new)
+            if states:
+                marks = ",".join("?" * len(states[0]))
+                db.executemany(f"REPLACE INTO server_states (key, {STATE_COLUMNS}) VALUES ({marks})", states)
+            return known, changed
+
+        known, changed = await self.transaction(write)
+        self.states.update(changed)
+        fresh: list[bool] = []
+        for event in events:
+            fresh.append(event.id not in known)
+            known.add(event.id)
         return fresh
+
+    @staticmethod
+    def _known(db: sqlite3.Connection, ids: list[str]) -> set[str]:
+        known: set[str] = set()
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            marks = ",".join("?" * len(chunk))
+            known.update(row[0] for row in db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk))
+        return known
+
+    def _states_after(self, new: list[Event]) -> tuple[dict[str, InstanceState], list[tuple[Any, ...]]]:
+        """The states after `new` alone (some of the batch was stored before: a repeat)."""
+        changed = self.states.advanced(new)  # read only: the book changes after the commit
+        return changed, [state_row(state) for state in changed.values()]
 
     async def undispatched(self) -> list[StoredEvent]:
         """Events stored but not dispatched (a stop or crash came in between), oldest first."""
@@ -237,26 +291,21 @@ class Store:
             params.append(family)
         return clauses, params
 
-    async def state_facts(self) -> AsyncIterator[StateFacts]:
-        """What instance state needs of every stored instance event, in arrival order (start-up rebuild).
-
-        Cheaper than whole events on a long history: only five columns, and the Data JSON is decoded only
-        when it holds one of the few keys that state reads.
-        """
-        query = "SELECT instance, host, type, timestamp, data FROM events WHERE instance IS NOT NULL ORDER BY seq"
-        async with self.session() as db, db.execute(query) as cursor:
-            async for instance, host, event_type, seconds, data in cursor:
-                needed = any(key in data for key in DATA_KEYS_READ)
-                yield StateFacts(instance, host, event_type, moment_of(seconds), json.loads(data) if needed else {})
-
     async def distinct(self, column: str) -> list[str]:
-        """Distinct non-null values of one of the filterable columns, sorted."""
-        async with self.session() as db:
-            if column not in ("instance", "type", "host", "producer_version"):
-                raise ValueError(column)
-            query = f"SELECT DISTINCT {column} FROM events WHERE {column} IS NOT NULL ORDER BY {column}"
-            async with db.execute(query) as cursor:
-                return [row[0] for row in await cursor.fetchall()]
+        """Distinct non-null values of an indexed column, sorted.
+
+        A skip-scan: each value is found by one seek in the column's index past the one before, so the cost
+        is that of the few values, not of the million rows that hold them (a `SELECT DISTINCT` reads them all).
+        """
+        if column not in ("type", "producer_version"):
+            raise ValueError(column)
+        query = (
+            f"WITH RECURSIVE seen(value) AS (SELECT MIN({column}) FROM events UNION ALL "
+            f"SELECT (SELECT MIN({column}) FROM events WHERE {column} > seen.value) FROM seen "
+            "WHERE seen.value IS NOT NULL) SELECT value FROM seen WHERE value IS NOT NULL"
+        )
+        async with self.session() as db, db.execute(query) as cursor:
+            return [row[0] for row in await cursor.fetchall()]
 
     async def prune(self, older_than: datetime) -> int:
         """Delete events whose own time is before `older_than`; returns how many.
@@ -265,17 +314,22 @@ class Store:
         stored between two of them instead of waiting for the whole backlog.
         """
         removed = 0
+        fewest, size, most = PRUNE_BATCH
+        before = seconds_of(older_than)
         while True:
-            async with self.writing() as db:
-                cursor = await db.execute(
-                    "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE timestamp < ? LIMIT ?)",
-                    (seconds_of(older_than), PRUNE_BATCH),
-                )
-                batch = cursor.rowcount
+            began = time.monotonic()
+            batch = await self.transaction(functools.partial(self._delete_older, before=before, size=size))
             removed += batch
-            if batch < PRUNE_BATCH:
+            if batch < size:
                 return removed
-            await asyncio.sleep(0)  # let the recorder in
+            took = max(time.monotonic() - began, 0.001)
+            size = max(fewest, min(most, int(size * PRUNE_HOLD / took)))
+            await asyncio.sleep(PRUNE_PAUSE)  # let the recorder in
+
+    @staticmethod
+    def _delete_older(db: sqlite3.Connection, *, before: float, size: int) -> int:
+        query = "DELETE FROM events WHERE seq IN (SELECT seq FROM events WHERE timestamp < ? LIMIT ?)"
+        return db.execute(query, (before, size)).rowcount
 
     # ---------------------------------------------------------------------------------------------- rules
 
@@ -285,24 +339,27 @@ class Store:
             return [(row[0], int(row[1]), bool(row[2])) for row in await cursor.fetchall()]
 
     async def set_channel_rules(self, rules: Iterable[tuple[str, int, bool]]) -> None:
-        async with self.writing() as db:
-            await db.executemany(
+        values = [(instance, channel, int(enabled)) for instance, channel, enabled in rules]
+        await self.transaction(
+            lambda db: db.executemany(
                 "INSERT INTO channel_rules (instance, channel_id, enabled) VALUES (?, ?, ?) "
                 "ON CONFLICT (instance, channel_id) DO UPDATE SET enabled = excluded.enabled",
-                [(instance, channel, int(enabled)) for instance, channel, enabled in rules],
+                values,
             )
+        )
 
     async def mute_rules(self) -> list[tuple[str, str, bool]]:
         async with self.session() as db, db.execute("SELECT target, scope, muted FROM mute_rules") as cursor:
             return [(row[0], row[1], bool(row[2])) for row in await cursor.fetchall()]
 
     async def set_mute_rule(self, target: str, scope: str, muted: bool) -> None:
-        async with self.writing() as db:
-            await db.execute(
+        await self.transaction(
+            lambda db: db.execute(
                 "INSERT INTO mute_rules (target, scope, muted) VALUES (?, ?, ?) "
                 "ON CONFLICT (target, scope) DO UPDATE SET muted = excluded.muted",
                 (target, scope, int(muted)),
             )
+        )
 
     # ---------------------------------------------------------------------------------------------- facts
 
@@ -313,8 +370,9 @@ class Store:
             return str(row[0]) if row else None
 
     async def set_fact(self, key: str, value: str) -> None:
-        async with self.writing() as db:
-            await db.execute(
+        await self.transaction(
+            lambda db: db.execute(
                 "INSERT INTO facts (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+        )

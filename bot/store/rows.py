@@ -19,6 +19,8 @@ EVENT_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class StateFacts:
+    """The few columns of a stored event that `bot.store.state.advance` reads."""
+
     instance: str
     host: str | None
     type: str

@@ -1,15 +1,19 @@
-"""What each server is doing now, derived from its events (and rebuilt from the store after a restart).
+"""What each server is doing now, derived from its events and kept in the store's `server_states` table.
 
 The state an event type leads to is its vocabulary entry's `transition`; this module only applies them and
 keeps what else a server's events tell: its version, blueprint, host and display name (`server.renamed`), and
 who is on it (`bot.store.roster`).
+`advance` is the one place an event is applied; the store calls it in the transaction that stores the event and
+writes the result as one row per server (`state_row` / `state_of_row`), so a start-up reads those rows instead
+of replaying the history.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.events import State, Subject, kind_of, reported
@@ -52,7 +56,7 @@ class InstanceState:
 
 
 class Happening(Protocol):
-    """What state needs of an event: an `Event`, or the few columns of a stored one (see `Store.state_facts`)."""
+    """What state needs of an event: an `Event`, or the few columns of a stored one (migration 0007)."""
 
     @property
     def instance(self) -> str | None: ...
@@ -66,16 +70,24 @@ class Happening(Protocol):
     def data(self) -> Mapping[str, Any]: ...
 
 
-def advance(current: InstanceState | None, event: Happening) -> InstanceState | None:
-    """The server's state after `event`; None for events that are not about a server.
+def about_server(event: Happening) -> bool:
+    """Whether `event` tells something about a server (and so may change its state).
 
     A host alert about one server, or KGSM's test event (whose 2025 Data names "test-instance"), may carry an
     instance but is not about one: it never creates a server nor changes one. A type the vocabulary does not
     know is about the server its Data names.
     """
+    if event.instance is None:
+        return False
     kind = kind_of(event.type)
-    if event.instance is None or (kind.known and kind.subject is not Subject.INSTANCE):
+    return not kind.known or kind.subject is Subject.INSTANCE
+
+
+def advance(current: InstanceState | None, event: Happening) -> InstanceState | None:
+    """The server's state after `event`; None for events that are not about a server (`about_server`)."""
+    if event.instance is None or not about_server(event):
         return None
+    kind = kind_of(event.type)
     previous = current.state if current else State.NOT_INSTALLED
     transition = kind.transition
     new_state = transition.apply(previous) if transition is not None else previous
@@ -98,24 +110,94 @@ def advance(current: InstanceState | None, event: Happening) -> InstanceState | 
     )
 
 
-def _key(host: str | None, name: str) -> str:
+def key_of(host: str | None, name: str) -> str:
+    """How a server is told apart: its name on its host, case-insensitively."""
     return f"{host}:{name}".lower() if host else name.lower()
 
 
+# The columns of `server_states` after `key`; anything a server's state gains later goes into `details` (JSON),
+# read and written only by the two functions below, so a new field needs no migration.
+STATE_COLUMNS = "name, state, last_event_type, last_event_at, version, blueprint, host, since, details"
+
+
+def _seconds(moment: datetime | None) -> float | None:
+    return None if moment is None else moment.timestamp()
+
+
+def _moment(seconds: float | None) -> datetime | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC)
+
+
+def state_row(state: InstanceState) -> tuple[Any, ...]:
+    """The row of `server_states` for one server: `key`, then the values of `STATE_COLUMNS`."""
+    details: dict[str, Any] = {}
+    if state.display_name is not None:
+        details["display_name"] = state.display_name
+    if state.roster != Roster():
+        details["roster"] = state.roster.to_json()
+    return (
+        key_of(state.host, state.name),
+        state.name,
+        state.state.value,
+        state.last_event_type,
+        state.last_event_at.timestamp(),
+        state.version,
+        state.blueprint,
+        state.host,
+        _seconds(state.since),
+        json.dumps(details, ensure_ascii=False, separators=(",", ":")),
+    )
+
+
+def state_of_row(row: Sequence[Any]) -> InstanceState:
+    """A server's state from the values of `STATE_COLUMNS` (the inverse of `state_row` without its key)."""
+    name, state, last_type, last_at, version, blueprint, host, since, details = row
+    extra = json.loads(details)
+    return InstanceState(
+        name=name,
+        state=State(state),
+        last_event_type=last_type,
+        last_event_at=datetime.fromtimestamp(last_at, UTC),
+        version=version,
+        blueprint=blueprint,
+        host=host,
+        since=_moment(since),
+        display_name=extra.get("display_name"),
+        roster=Roster.from_json(extra["roster"]) if "roster" in extra else Roster(),
+    )
+
+
 class StateBook:
-    """The current state of every server seen, per host, updated as events are stored."""
+    """The current state of every server seen, per host: the store's `server_states` rows, in memory."""
 
     def __init__(self) -> None:
         self._states: dict[str, InstanceState] = {}
 
+    def load(self, states: Iterable[InstanceState]) -> None:
+        """Take the states kept in the store (start-up)."""
+        self._states.update((key_of(state.host, state.name), state) for state in states)
+
+    def advanced(self, events: Iterable[Happening]) -> dict[str, InstanceState]:
+        """The servers these events change and their states after them, by key; the book itself is unchanged
+        (the store applies them with `update` once the transaction that holds them is committed)."""
+        changed: dict[str, InstanceState] = {}
+        for event in events:
+            if event.instance is None:
+                continue
+            key = key_of(event.host, event.instance)
+            updated = advance(changed.get(key) or self._states.get(key), event)
+            if updated is not None:
+                changed[key] = updated
+        return changed
+
+    def update(self, changed: Mapping[str, InstanceState]) -> None:
+        self._states.update(changed)
+
     def apply(self, event: Happening) -> InstanceState | None:
-        if event.instance is None:
-            return None
-        key = _key(event.host, event.instance)
-        updated = advance(self._states.get(key), event)
-        if updated is not None:
-            self._states[key] = updated
-        return updated
+        """Apply one event now (for callers without a store, such as tests of the vocabulary)."""
+        changed = self.advanced([event])
+        self.update(changed)
+        return next(iter(changed.values()), None)
 
     def get(self, instance: str) -> InstanceState | None:
         """By `host:name`, or by plain name or display name (the most recently active one if several match)."""
@@ -130,7 +212,7 @@ class StateBook:
         """The display name of a server (for titles), falling back to its id."""
         if instance is None:
             return None
-        state = self._states.get(_key(host, instance)) or self.get(instance)
+        state = self._states.get(key_of(host, instance)) or self.get(instance)
         return state.title if state is not None else instance
 
     @property

@@ -222,7 +222,7 @@ async def test_a_stop_stops_every_part_even_when_one_fails(fake: FakeDiscord, st
 async def test_pruning_a_large_backlog_lets_new_events_in_between_its_batches(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(store_module, "PRUNE_BATCH", 100)
+    monkeypatch.setattr(store_module, "PRUNE_BATCH", (100, 100, 100))
     store = Store(tmp_path)
     await store.open()
     old = datetime.now(UTC) - timedelta(days=400)
@@ -247,8 +247,7 @@ async def test_the_status_board_is_posted_once_even_when_a_crash_lost_its_messag
     await send(live, started("factorio"))
     await fake.wait_for(lambda: live.bot.board is not None and live.bot.board.writes >= 1, timeout=10)
     # A crash between the post and saving its id leaves the nonce saved and no id.
-    async with live.bot.store.writing() as db:
-        await db.execute("DELETE FROM facts WHERE key = ?", (MESSAGE_FACT,))
+    await live.bot.store.transaction(lambda db: db.execute("DELETE FROM facts WHERE key = ?", (MESSAGE_FACT,)))
     await live.stop()
     live = await start_bot(KGSM_STATUS_CHANNEL_ID=str(CHANNEL_C))
     await fake.wait_for(lambda: len(fake.posts(CHANNEL_C)) == 2, timeout=10)

@@ -11,8 +11,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from bot.events import Event, State, parse_event
 from bot.store import migrations
-from bot.store.database import DATABASE_NAME
+from bot.store.database import DATABASE_NAME, Store
+from bot.store.rows import EVENT_COLUMNS, event_row
+from bot.store.state import StateBook
 from tests.conftest import DEFAULT_CHANNEL, StartBot
 from tests.dotted import PAYLOADS, embeds_of, readable
 from tests.fakes.discord_server import FakeDiscord
@@ -119,3 +122,62 @@ async def test_a_database_of_the_legacy_names_speaks_the_dotted_ones_after_the_u
     titles = [embed["title"] for embed in embeds_of(fake, [DEFAULT_CHANNEL])]
     assert "🟢 valheim — started" in titles
     assert not any("joined" in title for title in titles)
+
+
+def database_of_migration_0004(path: Path, documents: list[dict[str, Any]]) -> list[Event]:
+    """A database made by the bot at migration 0004 (no kept server states), holding `documents` as events."""
+    path.parent.mkdir(parents=True)
+    db = sqlite3.connect(path)
+    for number, _name, migration in migrations.migrations():
+        if number <= 4:
+            migration(db)
+    db.execute("PRAGMA user_version = 4")
+    events = [parse_event(document) for document in documents]
+    for event in events:
+        db.execute(
+            f"INSERT INTO events ({EVENT_COLUMNS}, dispatched) VALUES ({','.join('?' * 18)}, 1)", event_row(event)
+        )
+    db.commit()
+    db.close()
+    return events
+
+
+async def test_migration_0007_keeps_the_state_of_every_server_the_history_tells(tmp_path: Path) -> None:
+    def event(event_type: str, instance: str, minute: int, host: str = "gamehost", **data: str) -> dict[str, Any]:
+        return {
+            "EventType": event_type,
+            "Data": {"InstanceName": instance, **data},
+            "Hostname": host,
+            "Timestamp": f"2026-08-14T12:{minute:02d}:00Z",
+        }
+
+    documents = [
+        event("instance_installed", "valheim", 0, Blueprint="valheim"),
+        event("instance_started", "valheim", 1),
+        event("instance_version_updated", "valheim", 2, NewVersion="0.219"),
+        event("server.renamed", "valheim", 3, NewDisplayName="Vikings"),
+        event("instance_started", "factorio", 4),
+        event("instance_crashed", "factorio", 5),
+        event("instance_started", "factorio", 6, host="otherhost"),
+        event("socket_test", "test-instance", 7),
+    ]
+    database = tmp_path / "data" / DATABASE_NAME
+    history = database_of_migration_0004(database, documents)
+    replayed = StateBook()
+    for stored in history:
+        replayed.apply(stored)
+
+    store = Store(tmp_path / "data")
+    await store.open()
+    try:
+        assert await store.schema_version() == max(number for number, _, _ in migrations.migrations())
+        assert store.states.all() == replayed.all()
+        assert len(store.states) == 3  # valheim, factorio on two hosts; KGSM's test made none
+        vikings = store.states.get("Vikings")
+        assert vikings is not None
+        assert (vikings.state, vikings.version, vikings.blueprint) == (State.ONLINE, "0.219", "valheim")
+        assert store.states.title_of("factorio", "gamehost") == "factorio"
+        async with store.db.execute("SELECT COUNT(*) FROM server_states") as cursor:
+            assert tuple(await cursor.fetchone() or ()) == (3,)
+    finally:
+        await store.close()

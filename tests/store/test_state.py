@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
-from bot.events import State, parse_event
-from bot.store.state import StateBook
+import asyncio
+import sqlite3
+import tempfile
+from pathlib import Path
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from bot.events import TABLE, Event, State, parse_event
+from bot.store.database import Store
+from bot.store.state import InstanceState, StateBook
 
 
 def feed(*types: str, **data: str) -> StateBook:
@@ -77,3 +86,76 @@ def test_blueprint_events_have_no_instance_state() -> None:
     book = StateBook()
     assert book.apply(parse_event({"EventType": "blueprint_created", "Data": {"BlueprintName": "x"}})) is None
     assert len(book) == 0
+
+
+# ---------------------------------------------------------------------- the kept states (`server_states`)
+
+_TYPES = [*sorted(TABLE)[::3], "instance_started", "instance_crashed", "server.renamed", "kgsm.some_future_event"]
+_TEXT = st.text(max_size=6)
+_DATA = st.fixed_dictionaries(
+    {"InstanceName": st.sampled_from(["valheim", "Valheim", "factorio", "ü-ß"])},
+    optional={"Version": _TEXT, "NewVersion": _TEXT, "Blueprint": _TEXT, "NewDisplayName": _TEXT},
+)
+_EVENTS = st.builds(
+    lambda event_type, data, host, second: parse_event(
+        {
+            "EventType": event_type,
+            "Data": data,
+            "Hostname": host,
+            "Timestamp": f"2026-08-14T12:{second // 60:02d}:{second % 60:02d}.{second % 1000:03d}Z",
+        }
+    ),
+    st.sampled_from(_TYPES),
+    _DATA,
+    st.sampled_from([None, "gamehost", "GameHost", "other"]),
+    st.integers(0, 3599),
+)
+
+
+def _snapshot(book: StateBook) -> list[InstanceState]:
+    return book.all()
+
+
+def _as_before_server_states(path: Path) -> None:
+    """The database as a bot before migration 0007 left it: the same events, no kept states."""
+    with sqlite3.connect(path) as db:
+        db.executescript(
+            "DROP TABLE server_states; DROP INDEX events_by_server; DROP INDEX events_by_version; "
+            "CREATE INDEX events_by_instance ON events (instance, seq); PRAGMA user_version = 6;"
+        )
+
+
+async def _kept_and_replayed(batches: list[list[Event]]) -> None:
+    with tempfile.TemporaryDirectory() as directory:
+        store = Store(Path(directory))
+        await store.open()
+        replayed = StateBook()
+        for batch in batches:
+            for event, is_new in zip(batch, await store.insert_events(batch), strict=True):
+                if is_new:
+                    replayed.apply(event)
+        expected = _snapshot(replayed)
+        assert _snapshot(store.states) == expected
+        await store.close()
+
+        reopened = Store(Path(directory))  # a restart reads the rows
+        await reopened.open()
+        assert _snapshot(reopened.states) == expected
+        await reopened.close()
+
+        _as_before_server_states(reopened.path)  # and the migration builds the same rows from the history
+        migrated = Store(Path(directory))
+        await migrated.open()
+        assert _snapshot(migrated.states) == expected
+        await migrated.close()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.lists(_EVENTS, max_size=6), max_size=6), st.data())
+def test_kept_states_equal_a_replay_of_the_history(batches: list[list[Event]], data: st.DataObject) -> None:
+    """Whatever the events, their batches and their repeats: the rows written with each batch, the rows read at
+    the next start and the rows migration 0007 builds from the history all equal a replay of the new events."""
+    flat = [event for batch in batches for event in batch]
+    if flat:  # the same event again, in a later batch or in the same one, is stored once and applied once
+        batches.append(data.draw(st.lists(st.sampled_from(flat), max_size=4)))
+    asyncio.run(_kept_and_replayed(batches))
