@@ -110,6 +110,32 @@ async def start_bot_process(
     raise AssertionError(f"the bot did not create {socket_path}")
 
 
+async def kill_hard(process: asyncio.subprocess.Process) -> None:
+    """SIGKILL `process` if it is still running, and reap it."""
+    if process.returncode is None:
+        process.kill()
+        await process.wait()
+
+
+async def run_to_exit(short_dir: Path, env: dict[str, str], timeout: float) -> tuple[asyncio.subprocess.Process, str]:
+    """`python -m bot` expected to stop on its own (a start-up it refuses): the exited process and its stderr.
+    Still running after `timeout`, it is killed, and the caller's check of its exit status fails."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=short_dir,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        _, err = await asyncio.wait_for(process.communicate(), timeout)
+    finally:
+        await kill_hard(process)
+    return process, err.decode()
+
+
 @contextlib.asynccontextmanager
 async def database_held(path: Path) -> AsyncIterator[None]:
     """Another program holds the database (`BEGIN EXCLUSIVE`): every write of the bot fails after its busy

@@ -16,7 +16,7 @@ import pytest
 
 from tests.conftest import DEFAULT_CHANNEL, TOKEN
 from tests.fakes.discord_server import FakeDiscord
-from tests.helpers import bot_environment, free_port, pretty, socat_send, start_bot_process, started
+from tests.helpers import bot_environment, free_port, pretty, run_to_exit, socat_send, start_bot_process, started
 
 
 async def test_sigterm_finishes_open_connections_and_exits_cleanly(short_dir: Path) -> None:
@@ -54,26 +54,12 @@ async def test_a_start_up_refused_after_the_database_opened_still_exits_2(short_
     """A path too long for a Unix socket fails at bind, after the store is open; its thread must not hang the exit."""
     socket_path = short_dir / ("d" * 100) / "kgsm.sock"
     env = bot_environment(short_dir, KGSM_SOCKET_PATH=str(socket_path))
-    bot = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=short_dir,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        _, err = await asyncio.wait_for(bot.communicate(), 20)
-    finally:
-        if bot.returncode is None:
-            bot.kill()
-            await bot.wait()
-    assert bot.returncode == 2, err.decode()[-2000:]
-    last = err.decode().strip().splitlines()[-1]
+    bot, text = await run_to_exit(short_dir, env, 20)
+    assert bot.returncode == 2, text[-2000:]
+    last = text.strip().splitlines()[-1]
     assert last.startswith("kgsm-bot: ")
     assert str(socket_path) in last
-    assert "Traceback" not in err.decode()
+    assert "Traceback" not in text
 
 
 def _connected_env(fake: FakeDiscord, short_dir: Path) -> dict[str, str]:

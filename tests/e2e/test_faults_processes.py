@@ -21,7 +21,7 @@ import pytest
 from tests.conftest import TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.faults import started
-from tests.helpers import bot_environment, free_port, socat_send
+from tests.helpers import bot_environment, free_port, run_to_exit, socat_send
 
 BURST = 1000
 KILLS = 10
@@ -161,22 +161,7 @@ async def test_a_start_up_that_cannot_succeed_exits_within_10_s_with_one_line(
         env = bot_environment(short_dir, _TAKEN_PORT=str(port), **(discord_env(fake) if token else {}))
         expected = CASES[case](short_dir, env)
         before = {path: path.read_bytes() for path in (short_dir / "data").glob("*") if path.is_file()}
-        bot = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            cwd=short_dir,
-            env=env,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        try:
-            _, err = await asyncio.wait_for(bot.communicate(), 10)
-        finally:
-            if bot.returncode is None:
-                bot.kill()
-                await bot.wait()
-    text = err.decode()
+        bot, text = await run_to_exit(short_dir, env, 10)
     assert bot.returncode == 2, text[-3000:]
     last = text.strip().splitlines()[-1]
     assert last.startswith("kgsm-bot: ")

@@ -12,7 +12,6 @@ import os
 import signal
 import socket
 import stat
-import sys
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -28,7 +27,17 @@ from bot.sources.socket_lock import lock_path_for
 from bot.sources.socket_server import SocketInUseError, SocketPathError, SocketServerSource
 from bot.sources.stats import IntakeStats
 from tests.conftest import RunningSource, start_source
-from tests.helpers import Collector, bot_environment, free_port, pretty, socat_send, start_bot_process, started
+from tests.helpers import (
+    Collector,
+    bot_environment,
+    free_port,
+    kill_hard,
+    pretty,
+    run_to_exit,
+    socat_send,
+    start_bot_process,
+    started,
+)
 
 DEADLINE = 20.0
 
@@ -80,20 +89,7 @@ async def wait_accepted(port: int, count: int) -> None:
 
 async def run_refused_bot(short_dir: Path, env: dict[str, str]) -> tuple[asyncio.subprocess.Process, str]:
     """Start a bot that is expected to refuse to start; returns it (exited) and its stderr."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=short_dir,
-        env={**env, "BOT_HTTP_PORT": str(free_port())},
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        _, err = await asyncio.wait_for(process.communicate(), DEADLINE)
-    finally:
-        await kill_hard(process)  # only if it is still running: it did not refuse in time
-    return process, err.decode()
+    return await run_to_exit(short_dir, {**env, "BOT_HTTP_PORT": str(free_port())}, DEADLINE)
 
 
 def assert_refused(process: asyncio.subprocess.Process, err: str, socket_path: Path, holder: int) -> None:
@@ -102,12 +98,6 @@ def assert_refused(process: asyncio.subprocess.Process, err: str, socket_path: P
     assert line.startswith("kgsm-bot: ")
     assert str(socket_path) in line
     assert f"pid {holder}" in line
-
-
-async def kill_hard(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.kill()
-        await process.wait()
 
 
 async def test_a_second_bot_on_the_path_refuses_and_the_first_gets_every_event_until_it_is_killed(
