@@ -146,7 +146,7 @@ def _store_settings(read: Reader) -> StoreSettings:
 
 
 def _http_settings(read: Reader) -> HttpSettings:
-    port = _port(read, "BOT_HTTP_PORT")
+    port = read.port("BOT_HTTP_PORT")
     secret = read.text("KGSM_WEBHOOK_SECRET")
     if secret is not None and len(secret) < 16:
         read.problems.append("KGSM_WEBHOOK_SECRET is shorter than 16 characters; use a long random secret")
@@ -231,16 +231,6 @@ def _environment(environ: Mapping[str, str] | None, env_file: str | None) -> dic
     return merged
 
 
-def _port(read: Reader, name: str) -> int | None:
-    raw = read.text(name)
-    if raw is None:
-        return None
-    if not raw.isdigit() or not 1 <= int(raw) <= 65535:
-        read.problems.append(f"{name}={raw!r} must be a port number (1 to 65535)")
-        return None
-    return int(raw)
-
-
 def load_relay_settings(environ: Mapping[str, str] | None = None, env_file: str | None = ".env") -> RelaySettings:
     """The settings of `python -m bot relay` (none of the bot's Discord settings are read or needed)."""
     read = Reader(_environment(environ, env_file))
@@ -261,7 +251,7 @@ def load_relay_settings(environ: Mapping[str, str] | None = None, env_file: str 
         host=host,
         journal=_journal_settings(read),
         data_dir=Path(read.text("BOT_DATA_DIR", "data") or "data"),
-        http_port=_port(read, "KGSM_RELAY_HTTP_PORT"),
+        http_port=read.port("KGSM_RELAY_HTTP_PORT"),
         retry_ceiling=read.number("KGSM_RELAY_RETRY_MAX", 60.0),
         log_level=read.choice("LOG_LEVEL", "info", ("debug", "info", "warning", "error")).upper(),
     )

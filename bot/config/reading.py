@@ -58,6 +58,16 @@ class Reader:
             return default
         return raw
 
+    def port(self, name: str) -> int | None:
+        """A TCP port, or None when the setting is empty."""
+        raw = self.text(name)
+        if raw is None:
+            return None
+        if not raw.isdigit() or not 1 <= int(raw) <= 65535:
+            self.problems.append(f"{name}={raw!r} must be a port number (1 to 65535)")
+            return None
+        return int(raw)
+
     def snowflake(self, name: str, raw: str | None, what: str = "channel") -> int | None:
         if raw is None:
             return None
