@@ -18,6 +18,7 @@ import discord
 from bot.bot import KGSMBot, point_discord_py_at
 from bot.config import ConfigError, Settings, StartupError, load_relay_settings, load_settings
 from bot.relay import service as relay
+from bot.runtime import loop as event_loop
 from bot.sources import emit
 
 log = logging.getLogger("bot")
@@ -115,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "health":
         return _health(settings.http.port, "BOT_HTTP_PORT")
     _setup_logging(settings.log_level)
-    status = asyncio.run(_run(settings))
+    status = event_loop.run(_run(settings))
     _leave_even_if_a_thread_hangs(status)
     return status
 

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 # Each unit of the bot and the units it may import. A package imports only those of a lower layer.
 LAYERS: dict[str, int] = {
-    "bot.runtime": 0,
+    "bot.runtime": -1,  # the base: supervision, retries, the event loop, JSON; it imports nothing of the bot
     "bot.events": 0,
     "bot.kgsm": 0,
     "bot": 0,  # the package face: only the version

@@ -3,7 +3,6 @@ after, so nothing is lost to a crash or an outage and nothing is posted twice (s
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -13,6 +12,7 @@ from typing import Any
 
 from bot.events import OPERATIONS
 from bot.events.runs import Run, RunStatus
+from bot.runtime import jsontext
 from bot.store.database import Store
 
 
@@ -67,7 +67,7 @@ class Outbox:
 
     async def add_standalone(self, event_id: str | None, channel_id: int, embed: dict[str, Any]) -> int | None:
         """Record one embed for one channel; None when this event was already recorded for it."""
-        values = (event_id, channel_id, json.dumps(embed, ensure_ascii=False), time.time())
+        values = (event_id, channel_id, jsontext.dumps(embed), time.time())
         row = await self._store.transaction(
             lambda db: db.execute(
                 "INSERT INTO deliveries (event_id, channel_id, embed, created_at) VALUES (?, ?, ?, ?) "
@@ -114,7 +114,7 @@ class Outbox:
                 PendingStandalone(
                     row[0],
                     row[1],
-                    json.loads(row[2]) if row[2] is not None else {},
+                    jsontext.loads(row[2]) if row[2] is not None else {},
                     row[3],
                     Ping(row[4], row[5]) if row[5] is not None else None,
                 )
@@ -136,11 +136,11 @@ class Outbox:
             run.instance,
             run.kind.name,
             run.status.value,
-            json.dumps(run.steps),
+            jsontext.dumps(run.steps),
             run.failed_step,
             run.actor,
             run.host,
-            json.dumps(run.details),
+            jsontext.dumps(run.details),
             _seconds(run.started_at),
             _seconds(run.updated_at),
             run.version,
@@ -161,7 +161,7 @@ class Outbox:
         ping recorded (a pair already recorded keeps its first row and is not returned)."""
         now = time.time()
         # Encoded here, on the event loop: the database thread only runs SQL.
-        embeds = [(e, c, json.dumps(embed, ensure_ascii=False), now) for e, c, embed in standalone]
+        embeds = [(e, c, jsontext.dumps(embed), now) for e, c, embed in standalone]
         run_rows = [(*self._run_values(run), run.id) for run in runs]
 
         def write(db: sqlite3.Connection) -> dict[tuple[str, int], int]:
@@ -276,13 +276,13 @@ class Outbox:
             instance=row["instance"],
             kind=OPERATIONS[row["kind"]],
             status=RunStatus(row["status"]),
-            steps=json.loads(row["steps"]),
+            steps=jsontext.loads(row["steps"]),
             started_at=datetime.fromtimestamp(row["started_at"], UTC),
             updated_at=datetime.fromtimestamp(row["updated_at"], UTC),
             version=row["version"],
             failed_step=row["failed_step"],
             actor=row["actor"],
             host=row["host"],
-            details=json.loads(row["details"]),
+            details=jsontext.loads(row["details"]),
             heard_at=datetime.fromtimestamp(row["heard_at"], UTC),
         )

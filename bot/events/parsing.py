@@ -13,7 +13,6 @@ by U+FFFD, so one such event is shown (with a replacement character) instead of 
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ from typing import Any, TypeVar
 
 from bot.events.model import Event, EventKind, Outcome, Severity, Subject
 from bot.events.vocabulary import canonical_type, kind_of
+from bot.runtime import jsontext
 
 MAX_NESTING = 32
 MAX_TYPE_LENGTH = 128
@@ -60,7 +60,7 @@ class EventRefused(ValueError):
 
 def freeze(value: Any) -> Any:
     """A read-only copy of decoded JSON: mappings become read-only, lists become tuples."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | MappingProxyType):
         return MappingProxyType({key: freeze(item) for key, item in value.items()})
     if isinstance(value, list | tuple):
         return tuple(freeze(item) for item in value)
@@ -69,7 +69,7 @@ def freeze(value: Any) -> Any:
 
 def thaw(value: Any) -> Any:
     """Plain JSON again (dicts and lists) from what `freeze` made, for `json.dumps`."""
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | MappingProxyType):
         return {key: thaw(item) for key, item in value.items()}
     if isinstance(value, list | tuple):
         return [thaw(item) for item in value]
@@ -89,9 +89,12 @@ def clean_text(value: Any) -> Any:
 
 def reported(value: Any) -> str | None:
     """A value as text, or None when KGSM did not really report it (absent, empty, "unknown")."""
-    if value is None or isinstance(value, bool | dict | list | tuple | Mapping):
-        return None
-    text = str(value).strip()
+    if isinstance(value, str):
+        text = value.strip()
+    elif isinstance(value, int | float) and not isinstance(value, bool):
+        text = str(value)
+    else:
+        return None  # absent, a truth value, or an object or list where a value belongs
     return None if text.lower() in _UNREPORTED else text
 
 
@@ -131,10 +134,10 @@ def _stable_id(payload: Mapping[str, Any], has_timestamp: bool, received_at: dat
     receipt time joins the hash, because losing a real event is worse than not de-duplicating a producer that
     never retransmits.
     """
-    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    canonical = jsontext.canonical(payload)
     if not has_timestamp:
-        canonical += "@" + received_at.isoformat()
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()[:32]
+        canonical += b"@" + received_at.isoformat().encode()
+    return "sha256:" + hashlib.sha256(canonical).hexdigest()[:32]
 
 
 def _grade(kind: type[_Grade], raw: Any) -> _Grade | None:
@@ -249,7 +252,7 @@ def may_hold_surrogates(raw: bytes) -> bool:
 def load_document(raw: bytes) -> Any:
     """The JSON document in `raw`, or `EventRefused` (not JSON, or nested too deeply to decode)."""
     try:
-        return json.loads(raw)
+        return jsontext.loads(raw)
     except RecursionError as exc:
         raise EventRefused(RefusalReason.TOO_DEEP, "nested too deeply to decode") from exc
     except (UnicodeDecodeError, ValueError) as exc:

@@ -17,6 +17,7 @@ from bot.relay.central import Central
 from bot.relay.cursors import CursorFile
 from bot.relay.forwarder import Forwarder
 from bot.relay.status import HealthServer, RelayStatus
+from bot.runtime import loop as event_loop
 from bot.runtime.supervisor import Supervisor
 from bot.sources.journal import JournalFollower
 from bot.sources.journals import Journals
@@ -67,7 +68,7 @@ async def run(settings: RelaySettings) -> int:
 def main(settings: RelaySettings) -> int:
     """Run the relay; a setting that cannot be used ends it with one line and status 2."""
     try:
-        return asyncio.run(run(settings))
+        return event_loop.run(run(settings))
     except StartupError as exc:
         print(f"kgsm-bot relay: {exc}", file=sys.stderr, flush=True)
         return 2

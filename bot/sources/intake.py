@@ -9,13 +9,13 @@ stop the other connections, the journals or Discord for as long as it takes to r
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable
 
 from bot.events import Event, EventRefused, RefusalReason, decode_event, parse_event
 from bot.events.framing import DocumentSplitter, Junk
 from bot.events.parsing import could_nest_deeply, may_hold_surrogates
+from bot.runtime import jsontext
 from bot.runtime.ratelog import COUNT, DEFAULT_INTERVAL, RateLimitedLog
 from bot.sources.stats import IntakeStats
 
@@ -73,7 +73,7 @@ class Intake:
         and only when that fails (several documents, or bad input) does the splitter go through it.
         """
         try:
-            document = json.loads(data)
+            document = jsontext.loads(data)
         except (ValueError, RecursionError):
             await self.take_split(data, DocumentSplitter(), source=source, peer=peer, finish=True)
             return

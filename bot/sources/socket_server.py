@@ -11,36 +11,32 @@ binds again as soon as the path is free. Linking, unlike renaming, fails rather 
 at the path in between. The path belongs to one bot: the source holds an exclusive lock beside the socket
 (`socket_lock.py`) for its whole life, taken before binding, so a second bot on the same path refuses to
 start instead of fighting over it; KGSM's own brief test listener takes no lock and is replaced as before.
+Each connection is read and handed on by `socket_connection`.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import grp
 import logging
 import os
 import socket
 import stat
-import struct
 from dataclasses import dataclass
 from pathlib import Path
 
 from bot.config import SocketSettings
-from bot.events import RefusalReason
-from bot.events.framing import DocumentSplitter
-from bot.runtime.ratelog import COUNT
 from bot.runtime.supervisor import Supervisor
 from bot.sources.intake import Intake
+from bot.sources.socket_connection import Connections
 from bot.sources.socket_lock import SocketInUseError, SocketLock, SocketPathError
 
-__all__ = ["Peer", "SocketInUseError", "SocketPathError", "SocketServerSource"]
+__all__ = ["SocketInUseError", "SocketPathError", "SocketServerSource"]
 
 log = logging.getLogger(__name__)
 
 WATCH_INTERVAL = 0.25
-READ_CHUNK = 64 * 1024
 # On shutdown, open connections get this long (at most) to finish: the whole stop must fit in 10 s.
 SHUTDOWN_GRACE = 3.0
 WATCH_TASK = "socket-watch"
@@ -73,28 +69,6 @@ def _what(mode: int) -> str:
     return "a device or other special file"
 
 
-class Peer:
-    """`pid=… uid=…` of the connecting process (SO_PEERCRED), looked up only when a log line needs it."""
-
-    def __init__(self, writer: asyncio.StreamWriter) -> None:
-        self._writer = writer
-
-    @functools.cached_property
-    def _text(self) -> str:
-        sock = self._writer.get_extra_info("socket")
-        if sock is None:
-            return "unknown peer"
-        try:
-            creds = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, struct.calcsize("3i"))
-        except OSError:
-            return "unknown peer"
-        pid, uid, _gid = struct.unpack("3i", creds)
-        return f"pid={pid} uid={uid}"
-
-    def __str__(self) -> str:
-        return self._text
-
-
 class SocketServerSource:
     """Owns the socket file: binds, serves many connections at once, re-binds when the file goes away."""
 
@@ -107,7 +81,7 @@ class SocketServerSource:
         self._path = settings.path
         self._server: asyncio.Server | None = None
         self._bound: _Identity | None = None
-        self._connections: set[asyncio.Task[None]] = set()
+        self._connections = Connections(intake, settings.max_payload_bytes, settings.read_timeout, str(settings.path))
         self._lock: SocketLock | None = None
         self._claim_lost = False
         self._in_the_way: str | None = None  # why the path is left alone: something that is not a socket is there
@@ -196,8 +170,7 @@ class SocketServerSource:
         """Stop accepting, let open connections finish reading, remove the socket file."""
         await self._supervisor.stop(WATCH_TASK)
         self._close_listener()
-        if self._connections:
-            await asyncio.wait(self._connections, timeout=min(self._settings.read_timeout, SHUTDOWN_GRACE))
+        await self._connections.finish(min(self._settings.read_timeout, SHUTDOWN_GRACE))
         if self._bound is not None and _identity(self._path) == self._bound:
             with contextlib.suppress(FileNotFoundError):
                 self._path.unlink()
@@ -252,7 +225,8 @@ class SocketServerSource:
         self._path.parent.mkdir(parents=True, exist_ok=True)
         sock = self._make_socket(take_back)
         self._bound = _identity(self._path)
-        self._server = await asyncio.start_unix_server(self._serve, sock=sock, limit=READ_CHUNK)
+        loop = asyncio.get_running_loop()
+        self._server = await loop.create_unix_server(self._connections.protocol, sock=sock)
 
     def _close_listener(self) -> None:
         if self._server is not None:
@@ -329,54 +303,3 @@ class SocketServerSource:
         self._close_listener()
         self._lock.release()
         return False
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        task = asyncio.current_task()
-        assert task is not None
-        self._connections.add(task)
-        try:
-            await self._read_connection(reader, Peer(writer))
-        finally:
-            self._connections.discard(task)
-            writer.close()
-            with contextlib.suppress(OSError):
-                await writer.wait_closed()
-
-    async def _read_connection(self, reader: asyncio.StreamReader, peer: Peer) -> None:
-        """Read to EOF (KGSM closes after each event), then hand on every document it held.
-
-        A connection cut off for size or time still hands on the documents it completed before. The time limit
-        covers reading only (documents are handed on after it), so a slow consumer downstream never cuts off a
-        well-behaved client.
-        """
-        received = bytearray()
-        limit = self._settings.max_payload_bytes
-        try:
-            async with asyncio.timeout(self._settings.read_timeout):
-                while len(received) <= limit and (chunk := await reader.read(READ_CHUNK)):
-                    received += chunk
-        except TimeoutError:
-            await self._hand_on_complete(received, peer)
-            detail = f"connection still open after {self._settings.read_timeout:g} s; closed"
-            self._intake.refuse(RefusalReason.TIMEOUT, detail, source=self.name, peer=peer)
-            return
-        except ConnectionError as exc:
-            self._intake.refusals.log(
-                "connection ended abruptly",
-                logging.INFO,
-                "connection from %s ended abruptly: %s",
-                peer,
-                exc,
-                summary=f"{COUNT} more connections to {self._path} ended abruptly",
-            )
-        if len(received) > limit:
-            await self._hand_on_complete(received[:limit], peer)
-            detail = f"connection sent more than {limit} bytes; closed"
-            self._intake.refuse(RefusalReason.TOO_LARGE, detail, source=self.name, peer=peer)
-            return
-        if received.strip():
-            await self._intake.take_all(bytes(received), source=self.name, peer=peer)
-
-    async def _hand_on_complete(self, received: bytearray, peer: Peer) -> None:
-        """The documents a cut-off connection did complete (the unfinished rest is what is refused)."""
-        await self._intake.take_split(bytes(received), DocumentSplitter(), source=self.name, peer=peer)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from typing import Any
 
 from bot.events import Event, Outcome, Severity, kind_of
 from bot.events.parsing import freeze, thaw
+from bot.runtime import jsontext
 
 EVENT_COLUMNS = (
     "id, type, family, instance, blueprint, host, actor, origin, producer_version, envelope_version, summary, "
@@ -59,7 +59,7 @@ def event_row(event: Event) -> tuple[Any, ...]:
         event.source,
         seconds_of(event.timestamp),
         seconds_of(event.received_at),
-        json.dumps(thaw(event.data), ensure_ascii=False, separators=(",", ":")),
+        jsontext.dumps(thaw(event.data)),
         event.severity.value,
         event.outcome.value,
         event.producer,
@@ -68,7 +68,7 @@ def event_row(event: Event) -> tuple[Any, ...]:
 
 def stored_event(row: sqlite3.Row) -> StoredEvent:
     """An event as stored (a row of `seq` and `EVENT_COLUMNS`)."""
-    data = json.loads(row["data"])
+    data = jsontext.loads(row["data"])
     kind = kind_of(row["type"], data)
     event = Event(
         id=row["id"],

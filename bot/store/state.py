@@ -10,13 +10,13 @@ of replaying the history.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.events import State, Subject, kind_of, reported
+from bot.runtime import jsontext
 from bot.store.roster import IDENTITY_KEYS, Player, Roster
 
 _VERSION_KEYS = ("NewVersion", "Version", "CurrentVersion")
@@ -145,14 +145,14 @@ def state_row(state: InstanceState) -> tuple[Any, ...]:
         state.blueprint,
         state.host,
         _seconds(state.since),
-        json.dumps(details, ensure_ascii=False, separators=(",", ":")),
+        jsontext.dumps(details),
     )
 
 
 def state_of_row(row: Sequence[Any]) -> InstanceState:
     """A server's state from the values of `STATE_COLUMNS` (the inverse of `state_row` without its key)."""
     name, state, last_type, last_at, version, blueprint, host, since, details = row
-    extra = json.loads(details)
+    extra = jsontext.loads(details)
     return InstanceState(
         name=name,
         state=State(state),
