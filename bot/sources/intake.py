@@ -17,6 +17,7 @@ from bot.events.framing import DocumentSplitter, Junk
 from bot.events.parsing import could_nest_deeply, may_hold_surrogates
 from bot.runtime import jsontext
 from bot.runtime.ratelog import COUNT, DEFAULT_INTERVAL, RateLimitedLog
+from bot.runtime.turns import pause_every
 from bot.sources.stats import IntakeStats
 
 log = logging.getLogger(__name__)
@@ -26,12 +27,6 @@ EventSink = Callable[[Event], Awaitable["asyncio.Future[bool] | None"]]
 
 FEED_SLICE = 16 * 1024  # bytes split between two turns of the event loop
 YIELD_EVERY = 256  # items handed on between two turns of the event loop
-
-
-async def pause_every(count: int, every: int = YIELD_EVERY) -> None:
-    """Give the event loop a turn after every `every`-th unit of work (`count` counts them)."""
-    if count % every == 0:
-        await asyncio.sleep(0)
 
 
 class Intake:
@@ -102,7 +97,7 @@ class Intake:
     async def _take_items(self, items: Iterable[bytes | Junk], *, source: str, peer: object) -> None:
         for count, item in enumerate(items, start=1):
             await self.take(item, source=source, peer=peer)
-            await pause_every(count)
+            await pause_every(count, YIELD_EVERY)
 
     def refuse(self, reason: RefusalReason, detail: str, *, source: str, peer: object, count: int = 1) -> None:
         """Count `count` refused inputs; log the first of each source and reason per interval, summarise the rest."""

@@ -34,7 +34,8 @@ import aiofiles.os
 
 from bot.events import RefusalReason
 from bot.runtime.ratelog import COUNT, RateLimitedLog
-from bot.sources.intake import pause_every
+from bot.runtime.turns import pause_every
+from bot.sources.intake import YIELD_EVERY
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +288,7 @@ class JournalFollower:
         position = offset
         saved_at = time.monotonic()
         for count, line in enumerate(lines.splitlines(keepends=True), start=1):
-            await pause_every(count)  # a chunk of junk lines must not hold up the rest of the bot
+            await pause_every(count, YIELD_EVERY)  # a chunk of junk lines must not hold up the rest of the bot
             position += len(line)
             if line.strip():
                 future = await self._intake.take(
