@@ -58,7 +58,8 @@ class Intake:
     async def accept(self, event: Event, peer: object) -> asyncio.Future[bool] | None:
         """Hand on an event a source has decoded (and checked) itself; returns the sink's stored-future."""
         self.stats.count_accepted(event.producer_version)
-        log.debug("accepted %s for %s from %s", event.type, event.subject, peer)
+        if log.isEnabledFor(logging.DEBUG):  # `subject` is worked out only for the debug line
+            log.debug("accepted %s for %s from %s", event.type, event.subject, peer)
         return await self._sink(event)
 
     async def take_all(self, data: bytes, *, source: str, peer: object) -> None:
