@@ -114,7 +114,7 @@ class KGSMBot(commands.Bot):
         self.components = ComponentBook()
         self.seen_types: set[str] = set()
         self.recorder = Recorder(self.store, self.handle_event, self._after_batch)
-        self.intake = Intake(self.accept, self.stats)
+        self.intake = Intake(self.recorder, self.stats)
         self.source = make_source(settings.socket, self.intake, self.supervisor)
         self.console = ConsolePoster()
         self.outbox = Outbox(self.store)
@@ -285,10 +285,6 @@ class KGSMBot(commands.Bot):
     async def _wait_ready(self) -> None:
         if not self.dry_run:
             await self.wait_until_ready()
-
-    async def accept(self, event: Event) -> asyncio.Future[bool]:
-        """The intake's sink: queue the event to be stored, then dispatched."""
-        return await self.recorder.submit(event)
 
     async def handle_event(self, event: Event) -> None:
         """A new, stored event (its server's state already advanced with it): record its deliveries."""

@@ -51,13 +51,23 @@ class Collector:
         self.events: list[Event] = []
         self._changed = asyncio.Condition()
 
-    async def __call__(self, event: Event) -> asyncio.Future[bool]:
-        async with self._changed:
-            self.events.append(event)
-            self._changed.notify_all()
+    async def submit(self, event: Event) -> asyncio.Future[bool]:
+        await self._record(event)
         stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         stored.set_result(True)
         return stored
+
+    def offer(self, event: Event) -> bool:
+        """As the recorder does, with room for everything: kept now, waiters woken on the next turn."""
+        self.events.append(event)
+        asyncio.get_running_loop().create_task(self._record(None))
+        return True
+
+    async def _record(self, event: Event | None) -> None:
+        async with self._changed:
+            if event is not None:
+                self.events.append(event)
+            self._changed.notify_all()
 
     async def wait_for(self, predicate: Callable[[list[Event]], bool], timeout: float = 5.0) -> list[Event]:
         async with self._changed:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
+from typing import Protocol
 
 from bot.events import Event, EventRefused, RefusalReason, decode_event, parse_event
 from bot.events.framing import DocumentSplitter, Junk
@@ -22,8 +23,24 @@ from bot.sources.stats import IntakeStats
 
 log = logging.getLogger(__name__)
 
-# The sink queues the event and returns a future that says, once it is stored, whether it was new.
-EventSink = Callable[[Event], Awaitable["asyncio.Future[bool] | None"]]
+
+class EventSink(Protocol):
+    """Where accepted events go (the recorder)."""
+
+    async def submit(self, event: Event) -> asyncio.Future[bool]:
+        """Queue the event, waiting while the queue is full; the future says, once it is stored, whether it was
+        new."""
+
+    def offer(self, event: Event) -> bool:
+        """Queue the event now if there is room, without a future (for the socket, which waits for nothing);
+        False when the queue is full."""
+
+
+class _NotOneDocument:
+    """A finished stream that is not one JSON document: the splitter must go through it."""
+
+
+NOT_ONE_DOCUMENT = _NotOneDocument()
 
 FEED_SLICE = 16 * 1024  # bytes split between two turns of the event loop
 YIELD_EVERY = 256  # items handed on between two turns of the event loop
@@ -57,13 +74,39 @@ class Intake:
 
     async def accept(self, event: Event, peer: object) -> asyncio.Future[bool] | None:
         """Hand on an event a source has decoded (and checked) itself; returns the sink's stored-future."""
+        self._accepted(event, peer)
+        return await self._sink.submit(event)
+
+    def _accepted(self, event: Event, peer: object) -> None:
         self.stats.count_accepted(event.producer_version)
         if log.isEnabledFor(logging.DEBUG):  # `subject` is worked out only for the debug line
             log.debug("accepted %s for %s from %s", event.type, event.subject, peer)
-        return await self._sink(event)
 
     async def take_all(self, data: bytes, *, source: str, peer: object) -> None:
-        """Every document in a finished stream (a connection read to its end).
+        """Every document in a finished stream (a connection read to its end)."""
+        event = self._whole(data, source=source, peer=peer)
+        if event is NOT_ONE_DOCUMENT:
+            await self.take_split(data, DocumentSplitter(), source=source, peer=peer, finish=True)
+        elif isinstance(event, Event):
+            await self.accept(event, peer)
+
+    def take_at_once(self, data: bytes, *, source: str, peer: object) -> bool:
+        """`take_all` without waiting, in the common case: a stream of one document, and room in the queue.
+
+        False when that is not the case (several documents or bad input need the splitter, which takes turns;
+        the queue is full and the source must wait): the caller then uses `take_all`.
+        """
+        event = self._whole(data, source=source, peer=peer)
+        if event is NOT_ONE_DOCUMENT:
+            return False
+        if isinstance(event, Event):
+            if not self._sink.offer(event):
+                return False
+            self._accepted(event, peer)
+        return True
+
+    def _whole(self, data: bytes, *, source: str, peer: object) -> Event | _NotOneDocument | None:
+        """The stream as one event (None: refused, with its reason), or `NOT_ONE_DOCUMENT`.
 
         Almost always it holds exactly one document; decoding it whole is much cheaper than splitting it,
         and only when that fails (several documents, or bad input) does the splitter go through it.
@@ -71,16 +114,14 @@ class Intake:
         try:
             document = jsontext.loads(data)
         except (ValueError, RecursionError):
-            await self.take_split(data, DocumentSplitter(), source=source, peer=peer, finish=True)
-            return
+            return NOT_ONE_DOCUMENT
         try:
-            event = parse_event(
+            return parse_event(
                 document, source=source, shallow=not could_nest_deeply(data), clean=may_hold_surrogates(data)
             )
         except EventRefused as refusal:
             self.refuse(refusal.reason, refusal.detail, source=source, peer=peer)
-            return
-        await self.accept(event, peer)
+            return None
 
     async def take_split(
         self, data: bytes, splitter: DocumentSplitter, *, source: str, peer: object, finish: bool = False

@@ -1,9 +1,11 @@
 """One connection to the bot's socket, as KGSM makes it: the document, EOF, then it waits for the bot to close.
 
 A protocol, not a stream reader: KGSM connects once per event, so what one connection costs the event loop is
-most of what intake costs (the profile in docs/BENCHMARKS.md). Bytes are gathered as they arrive; at EOF (or
-when the connection is cut off for size or time) one task hands on every document they hold and then closes
-the connection, which is what KGSM's socat waits for. The time limit covers reading only, so a slow consumer
+most of what intake costs (the profile in docs/BENCHMARKS.md). Bytes are gathered as they arrive. At EOF, one
+whole document is handed on at once when the queue has room (almost every connection) and the connection is
+closed, which is what KGSM's socat waits for; anything else (several documents, junk, a full queue, a
+connection cut off for size or time) is handed on by a task of its own, which takes turns and waits, and then
+closes it. The time limit covers reading only, so a slow consumer
 downstream never cuts off a well-behaved client, and a connection cut off still hands on the documents it
 completed before.
 """
@@ -132,12 +134,23 @@ class KgsmConnection(asyncio.Protocol):
         if self._transport is not None and not self._transport.is_closing():
             self._transport.pause_reading()
         received, self._received = bytes(self._received), bytearray()
-        if cut is None and not received.strip():
+        if cut is None and self._taken_at_once(received):
             self._close()
             return
         task = asyncio.get_running_loop().create_task(self._hand_on(received, cut))
         self._shared.handing_on.add(task)
         task.add_done_callback(self._shared.handing_on.discard)
+
+    def _taken_at_once(self, received: bytes) -> bool:
+        """Whether the whole connection was handed on here and now (nothing, or one document with room in the
+        queue: almost every connection), so it is closed without waiting for another turn of the loop."""
+        if not received.strip():
+            return True
+        try:
+            return self._shared.intake.take_at_once(received, source=SOURCE, peer=self._peer())
+        except Exception as error:
+            self._failed(error)
+            return True
 
     async def _hand_on(self, received: bytes, cut: RefusalReason | None) -> None:
         intake, peer = self._shared.intake, self._peer()
@@ -152,17 +165,21 @@ class KgsmConnection(asyncio.Protocol):
             else:
                 detail = f"connection still open after {self._shared.read_timeout:g} s; closed"
             intake.refuse(cut, detail, source=SOURCE, peer=peer)
-        except Exception as error:  # a bug must cost this connection only, never the listener
-            intake.refusals.log(
-                ("connection failed",),
-                logging.ERROR,
-                "handing on a connection from %s failed",
-                peer,
-                exc_info=error,
-                summary=f"handing on {COUNT} more connections failed",
-            )
+        except Exception as error:
+            self._failed(error)
         finally:
             self._close()
+
+    def _failed(self, error: Exception) -> None:
+        """A bug met while handing on must cost this connection only, never the listener: logged, rate-limited."""
+        self._shared.intake.refusals.log(
+            ("connection failed",),
+            logging.ERROR,
+            "handing on a connection from %s failed",
+            self._peer(),
+            exc_info=error,
+            summary=f"handing on {COUNT} more connections failed",
+        )
 
     def _close(self) -> None:
         if self._transport is not None:

@@ -40,7 +40,7 @@ MAX_QUEUED = 10_000  # bounds memory in a burst or while the disk is full; sourc
 
 Dispatch = Callable[[Event], Awaitable[None]]
 AfterBatch = Callable[[], Awaitable[None]]
-Submitted = tuple[Event, "asyncio.Future[bool]"]
+Submitted = tuple[Event, "asyncio.Future[bool] | None"]  # no future: nobody waits for it to be stored
 
 
 class Recorder:
@@ -60,6 +60,14 @@ class Recorder:
         stored: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
         await self._queue.put((event, stored))
         return stored
+
+    def offer(self, event: Event) -> bool:
+        """Queue `event` now if there is room (for a source that waits for nothing); False when the queue is full."""
+        try:
+            self._queue.put_nowait((event, None))
+        except asyncio.QueueFull:
+            return False
+        return True
 
     @property
     def pending(self) -> int:
@@ -101,7 +109,7 @@ class Recorder:
             await self._until_written(store)
             self._stored = True
             for (_, future), is_new in zip(batch, fresh, strict=True):
-                if not future.done():
+                if future is not None and not future.done():
                     future.set_result(is_new)
             for count, (event, is_new) in enumerate(zip(events, fresh, strict=True), start=1):
                 await pause_every(count, DISPATCH_TURN)
