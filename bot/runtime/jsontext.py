@@ -3,8 +3,11 @@
 The bot accepts exactly what the standard library accepts: what orjson refuses (a lone surrogate escape, which
 the parser then replaces by U+FFFD; `NaN`; nesting past orjson's limit, which the caller refuses as too deep)
 is decoded again by `json`, so a refusal still carries the standard library's reason. Encoding falls back the
-same way for what orjson cannot write (an integer wider than 64 bits). Integers wider than 64 bits are decoded
-by orjson as floats; KGSM sends none (its ids are strings).
+same way for what orjson cannot write (an integer wider than 64 bits). Two things differ, neither of which KGSM
+sends (jq writes neither): integers wider than 64 bits are decoded as floats, and `NaN` or an infinity (which a
+hostile sender may write, and the standard library reads) is written back as `null`, so the database holds
+valid JSON. `canonical` writes the bytes the standard library wrote before it (so an event stored by an earlier
+version keeps its de-duplication key) except for floats in exponent notation (`1e-05` is now `0.00001`).
 """
 
 from __future__ import annotations
