@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import shutil
 import tempfile
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 
 import pytest
+import uvloop
 
 from bot.bot import KGSMBot, point_discord_py_at
 from bot.config import Settings, SocketSettings, load_settings
@@ -21,6 +22,13 @@ from bot.sources.socket_server import SocketServerSource
 from bot.sources.stats import IntakeStats
 from tests.fakes.discord_server import FakeDiscord
 from tests.helpers import Collector
+
+
+def pytest_asyncio_loop_factories(
+    config: pytest.Config, item: pytest.Item
+) -> Mapping[str, Callable[[], asyncio.AbstractEventLoop]]:
+    """The tests run on uvloop's event loop, as the bot and the relay do (bot/runtime/loop.py)."""
+    return {"uvloop": uvloop.new_event_loop}
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import tempfile
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -22,17 +23,28 @@ SOCAT = shutil.which("socat") or "socat"
 
 
 async def socat_send(path: Path, payload: bytes, *, timeout: float = 10.0) -> int:
-    """`echo "$payload" | socat - UNIX-CONNECT:<path>`, exactly KGSM's way; returns socat's exit code."""
-    process = await asyncio.create_subprocess_exec(
-        SOCAT,
-        "-",
-        f"UNIX-CONNECT:{path}",
-        stdin=asyncio.subprocess.PIPE,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
-    await asyncio.wait_for(process.communicate(payload), timeout)
-    return process.returncode or 0
+    """`echo "$payload" | socat - UNIX-CONNECT:<path>`, exactly KGSM's way; returns socat's exit code.
+
+    The payload is socat's standard input as a file, as `echo`'s output is, so a socat that gives up at once
+    (nobody listening) never meets a pipe the test is still writing to.
+    """
+    with tempfile.TemporaryFile() as given:
+        given.write(payload)
+        given.seek(0)
+        process = await asyncio.create_subprocess_exec(
+            SOCAT,
+            "-",
+            f"UNIX-CONNECT:{path}",
+            stdin=given,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        try:
+            return await asyncio.wait_for(process.wait(), timeout)
+        except TimeoutError:
+            process.kill()
+            await process.wait()
+            raise
 
 
 def pretty(document: dict[str, Any]) -> bytes:
