@@ -173,10 +173,12 @@ class Outbox:
                     embeds,
                 )
             if steps:
+                # One row per run and channel, however many of the batch's steps it has.
+                messages = dict.fromkeys((run_id, channel_id) for _, channel_id, run_id, _ in steps)
                 db.executemany(
                     "INSERT INTO run_messages (run_id, channel_id, created_at) VALUES (?, ?, ?) "
                     "ON CONFLICT (run_id, channel_id) DO NOTHING",
-                    [(run_id, channel_id, now) for _, channel_id, run_id, _ in steps],
+                    [(run_id, channel_id, now) for run_id, channel_id in messages],
                 )
                 db.executemany(
                     "INSERT INTO deliveries (event_id, channel_id, run_id, run_version, created_at) "
