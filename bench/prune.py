@@ -94,13 +94,22 @@ async def waits(database: Path, *, window: float) -> tuple[list[float], int]:
         settings = bot_settings(directory, KGSM_HISTORY_DAYS="365", BOT_HTTP_PORT=str(port), KGSM_WEBHOOK_SECRET=SECRET)
         url = f"http://127.0.0.1:{port}/kgsm/webhook"
         found: list[float] = []
-        async with running(await spawn("bot", cwd=directory, settings=settings)), aiohttp.ClientSession() as session:
+        bot = await spawn("bot", cwd=directory, settings=settings)
+        async with running(bot), aiohttp.ClientSession() as session:
+            # What the dry-run prints of each event is read and dropped: a full pipe would stop the bot.
+            printed = asyncio.create_task(_discard(bot.stdout))
             await wait_until(lambda: _listening(port), TIMEOUT, "the webhook")
             began = time.monotonic()
             while time.monotonic() - began < window:
                 found.append(await _post(session, url, len(found)))
                 await asyncio.sleep(INTERVAL)
+            printed.cancel()
             return found, stored(directory) - len(found)
+
+
+async def _discard(stream: asyncio.StreamReader | None) -> None:
+    while stream is not None and await stream.read(65536):
+        pass
 
 
 def _listening(port: int) -> bool:
