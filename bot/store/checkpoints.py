@@ -2,17 +2,20 @@
 
 SQLite's own checkpoint runs inside the commit that takes the WAL past 1000 pages, on the one thread every write
 of the bot takes, and ends with an fsync of the database file: a new event waited behind it. While 500,000 old
-events were pruned that was every few batches (up to 0.4 s a wait), and the first one after a start flushed
+events were pruned that was every few batches (up to 0.5 s a wait), and the first one after a start flushed
 whatever the page cache still held unwritten of the file (0.8 s after the file had just been copied). The store
 turns it off (`PRAGMA wal_autocheckpoint=0`) and checkpoints here instead: on a second, plain connection, on a
 worker thread, in PASSIVE mode, which copies pages while the writers go on appending to the WAL.
 
 A WAL starts again from its beginning only when a write begins while every frame in it has been copied, and
-under steady writes a checkpoint seldom ends at such a moment (a pass copies, and counts, only the frames there
-were when it began): left alone, the WAL of a long prune grew past the database itself. So when the WAL holds
-more than `RESET_FRAMES`, a second pass runs with the store's writers held off; it copies only what they wrote
-during the first, and the next write then starts the WAL anew. The WAL is so bounded by what is written between
-two checkpoints (the store runs one every `INTERVAL` seconds, and the prune one after each of its batches).
+a pass copies, and counts, only the frames there were when it began: under steady writes one seldom ends at such
+a moment, and left alone the WAL of a long prune grew past the database itself (1.5 GB). So passes follow one
+another (each copies what came during the one before) until one finds nothing new: then all is copied and the
+next write starts the WAL anew, without ever holding a writer up. When `QUIET_TRIES` passes find no such
+moment and the WAL holds `RESET_FRAMES` or more, one last pass runs with the store's writers held off (it copies
+only what came during the pass before, but it fsyncs: up to 80 ms on a busy disk, which is why it is the last
+resort). The WAL is so bounded by what is written between two checkpoints (the store runs one every `INTERVAL`
+seconds, and the prune one after each of its batches).
 
 A checkpoint that fails (a full disk, a read-only mount) is said once a minute and tried again at the next; the
 writes themselves say what is wrong with the disk (`Store.problem`).
@@ -31,7 +34,7 @@ from bot.runtime.ratelog import COUNT, RateLimitedLog
 log = logging.getLogger(__name__)
 
 INTERVAL = 1.0
-QUIET_TRIES = 10
+QUIET_TRIES = 10  # passes in a row looking for a moment with nothing new to copy
 RESET_FRAMES = 4000  # about 16 MiB
 BUSY_TIMEOUT_MS = 5000
 
