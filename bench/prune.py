@@ -11,9 +11,11 @@ the same bot started on the 1,000,000 events as imported (nothing is old enough 
 way for 10 s, in the same run. The longest wait of each is reported, over every event posted from the start, with
 the median and how many old events the bot removed in the 30 s (the prune goes on after them at that pace until
 all are gone). Each bot starts on a copy written to disk first (fsync), as a user's database is: a copy the
-kernel has not yet written makes the first fsync of the file wait for all 450 MB of it, 0.4-0.9 s during which
-writes on that disk stall, and while SQLite checkpointed inside a commit that was the commit of about the 50th
-new event after every start (with or without anything to prune), which the benchmark then left out.
+kernel has not yet written makes the first fsync of the file wait for all 450 MB of it, and while SQLite
+checkpointed inside a commit that was the commit of about the 50th new event after every start (0.8 s, with or
+without anything to prune), which the benchmark then left out. Every event counts now; the longest wait after
+the first 100 is listed too, because one of those first ones still waits 0.2-0.45 s after most starts, with or
+without anything to prune, for a reason not yet found (not the copy's unwritten pages: it is fsynced).
 """
 
 from __future__ import annotations
@@ -48,6 +50,9 @@ INTERVAL = 0.02
 WINDOW = 30.0  # seconds of posting while the bot prunes (the whole prune takes longer: it goes on after)
 REST_WINDOW = 10.0
 GOAL_MS = 100.0
+# The first events after each start are listed on their own too (counted in the longest wait all the same): one of
+# them, somewhere among the first 100, still waits 0.2-0.45 s after most starts, with or without anything to prune.
+WARM_UP = 100
 SECRET = "bench-webhook-secret-0123456789"
 TIMEOUT = 300.0
 OLD_DAYS = 400
@@ -140,9 +145,10 @@ async def measure() -> list[Row]:
     longest = [max(found) for found, _ in pruning]
     at_rest = [max(found) for found in resting]
     listed = "; ".join(
-        f"pruning: longest {max(found):.1f} ms, median {median(found):.1f} ms over {len(found)} events, "
-        f"{HISTORY - left:,} old events removed in {WINDOW:g} s; "
-        f"at rest: longest {max(rest):.1f} ms, median {median(rest):.1f} ms"
+        f"pruning: longest {max(found):.1f} ms (after the first {WARM_UP}: {max(found[WARM_UP:]):.1f} ms), "
+        f"median {median(found):.1f} ms over {len(found)} events, {HISTORY - left:,} old events removed in "
+        f"{WINDOW:g} s; at rest: longest {max(rest):.1f} ms (after the first {WARM_UP}: {max(rest[WARM_UP:]):.1f} ms), "
+        f"median {median(rest):.1f} ms"
         for (found, left), rest in zip(pruning, resting, strict=True)
     )
     return [
