@@ -14,8 +14,8 @@ all are gone). Each bot starts on a copy written to disk first (fsync), as a use
 kernel has not yet written makes the first fsync of the file wait for all 450 MB of it, and while SQLite
 checkpointed inside a commit that was the commit of about the 50th new event after every start (0.8 s, with or
 without anything to prune), which the benchmark then left out. Every event counts now; the longest wait after
-the first 100 is listed too, because one of those first ones still waits 0.2-0.45 s after most starts, with or
-without anything to prune, for a reason not yet found (not the copy's unwritten pages: it is fsynced).
+the first 100 is listed too, because one event per start still waits 0.2-0.45 s, most often among the first 100,
+with or without anything to prune, for a reason not yet found (not the copy's unwritten pages: it is fsynced).
 """
 
 from __future__ import annotations
@@ -50,8 +50,8 @@ INTERVAL = 0.02
 WINDOW = 30.0  # seconds of posting while the bot prunes (the whole prune takes longer: it goes on after)
 REST_WINDOW = 10.0
 GOAL_MS = 100.0
-# The first events after each start are listed on their own too (counted in the longest wait all the same): one of
-# them, somewhere among the first 100, still waits 0.2-0.45 s after most starts, with or without anything to prune.
+# The longest wait after the first events of each start is listed too (those count in the longest all the same):
+# one event per start still waits 0.2-0.45 s, most often among the first 100, with or without anything to prune.
 WARM_UP = 100
 SECRET = "bench-webhook-secret-0123456789"
 TIMEOUT = 300.0
