@@ -40,6 +40,7 @@ from bot.sources.socket_server import SocketServerSource
 from bot.sources.stats import IntakeStats
 from bot.sources.webhook import PATH as WEBHOOK_PATH
 from bot.sources.webhook import WebhookSource
+from bot.store.checkpoints import INTERVAL as CHECKPOINT_INTERVAL
 from bot.store.database import Store
 from bot.store.recorder import Recorder
 from bot.store.recording import INTERVAL as RECORDING_INTERVAL
@@ -265,6 +266,7 @@ class KGSMBot(commands.Bot):
             supervisor.every("digest", self.digest.tick, seconds=DIGEST_INTERVAL)
         supervisor.every("quiet-runs", self._close_quiet_runs, seconds=QUIET_RUNS_INTERVAL)
         supervisor.every("prune", self._prune, seconds=PRUNE_INTERVAL)
+        supervisor.every("checkpoint", self.store.checkpoint, seconds=CHECKPOINT_INTERVAL)
         if self.board is not None:
             supervisor.run("status-board", self.board.run)
         if self.presence is not None:

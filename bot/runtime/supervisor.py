@@ -26,7 +26,7 @@ from bot.runtime.retry import Backoff
 
 log = logging.getLogger(__name__)
 
-Work = Callable[[], Awaitable[None]]
+Work = Callable[[], Awaitable[object]]
 
 
 class TaskState(StrEnum):

@@ -4,7 +4,8 @@ Every accepted event is written here before it is dispatched (see `bot.recorder`
 so the same event from two sources, or twice from one, is stored once. /notify rules and small facts
 (the command tree's hash, message ids) live here too, so they survive restarts.
 
-Every write goes through `transaction()`: one transaction, rolled back when it fails. A failing write (a full
+Every write goes through `transaction()`: one transaction, rolled back when it fails; the write-ahead log is
+copied into the file beside the writes, never inside one (`bot.store.checkpoints`). A failing write (a full
 disk, a read-only mount, a database locked by another program) is said once, kept as `problem` for
 /healthz, and cleared by the next write that works; the callers retry, nothing is dropped.
 """
@@ -27,6 +28,7 @@ import aiosqlite
 from bot.config import StartupError
 from bot.events import Event
 from bot.store import migrations
+from bot.store.checkpoints import Checkpointer
 from bot.store.rows import EVENT_COLUMNS, StoredEvent, event_row, seconds_of, stored_event
 from bot.store.state import STATE_COLUMNS, InstanceState, StateBook, state_of_row, state_row
 
@@ -52,6 +54,7 @@ class Store:
     def __init__(self, data_dir: Path) -> None:
         self.path = data_dir / DATABASE_NAME
         self._db: aiosqlite.Connection | None = None
+        self._checkpoints: Checkpointer | None = None
         # One conversation with the database at a time: aiosqlite serialises single calls, but a cursor
         # still being read (or a RETURNING insert) must not meet another task's COMMIT.
         self._lock = asyncio.Lock()
@@ -139,6 +142,9 @@ class Store:
             await self._db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             await self._db.execute("PRAGMA journal_mode=WAL")
             await self._db.execute("PRAGMA synchronous=NORMAL")
+            # Not inside a commit on the thread every write takes: `checkpoint` does it beside (bot.store.checkpoints).
+            await self._db.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpoints = Checkpointer(self.path)
             async with self._db.execute(f"SELECT {STATE_COLUMNS} FROM server_states") as cursor:
                 self.states.load(state_of_row(row) for row in await cursor.fetchall())
         except sqlite3.DatabaseError as exc:
@@ -152,10 +158,19 @@ class Store:
             raise StoreError(f"BOT_DATA_DIR: cannot open {self.path}: {exc}") from exc
 
     async def close(self) -> None:
+        if self._checkpoints is not None:
+            await self._checkpoints.close()
+            self._checkpoints = None
         if self._db is not None:
             with contextlib.suppress(sqlite3.Error, ValueError):
                 await self._db.close()
             self._db = None
+
+    async def checkpoint(self) -> int:
+        """Copy the write-ahead log into the database file beside the writes; how many frames the WAL holds."""
+        if self._checkpoints is None:
+            raise RuntimeError("the store is not open")
+        return await self._checkpoints.checkpoint(self._lock)
 
     async def writable(self) -> bool:
         """Whether a write can be committed now (for /healthz): a full disk or a read-only mount says no."""
@@ -311,7 +326,9 @@ class Store:
         """Delete events whose own time is before `older_than`; returns how many.
 
         In small transactions, each taking the database only briefly, so that events arriving meanwhile are
-        stored between two of them instead of waiting for the whole backlog.
+        stored between two of them instead of waiting for the whole backlog. After each one the WAL is
+        checkpointed beside the writes (`checkpoint`): deleting rewrites pages all over the file and its indexes
+        (250,000 events deleted wrote 1.5 GB of it), and the WAL would otherwise keep all of that.
         """
         removed = 0
         fewest, size, most = PRUNE_BATCH
@@ -325,6 +342,7 @@ class Store:
             took = max(time.monotonic() - began, 0.001)
             size = max(fewest, min(most, int(size * PRUNE_HOLD / took)))
             await asyncio.sleep(PRUNE_PAUSE)  # let the recorder in
+            await self.checkpoint()  # what a batch wrote is copied before the next: the WAL stays short
 
     @staticmethod
     def _delete_older(db: sqlite3.Connection, *, before: float, size: int) -> int:
