@@ -17,7 +17,6 @@ import discord
 
 from bot.bot import KGSMBot, point_discord_py_at
 from bot.config import ConfigError, Settings, StartupError, load_relay_settings, load_settings
-from bot.relay import service as relay
 from bot.runtime import loop as event_loop
 from bot.sources import emit
 
@@ -122,7 +121,10 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _relay(args: argparse.Namespace) -> int:
-    """`python -m bot relay`: its own settings only (no Discord token, no bot database)."""
+    """`python -m bot relay`: its own settings only (no Discord token, no bot database). Its modules are imported
+    here, so that the bot does not carry them (1 MiB)."""
+    from bot.relay import service as relay  # noqa: PLC0415 - see the docstring
+
     settings = load_relay_settings()
     if args.health:
         return _health(settings.http_port, "KGSM_RELAY_HTTP_PORT")

@@ -7,7 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
 import yarl
@@ -38,16 +38,16 @@ from bot.sources.journals import Journals
 from bot.sources.socket_client import SocketClientSource
 from bot.sources.socket_server import SocketServerSource
 from bot.sources.stats import IntakeStats
-from bot.sources.webhook import PATH as WEBHOOK_PATH
-from bot.sources.webhook import WebhookSource
 from bot.store.checkpoints import INTERVAL as CHECKPOINT_INTERVAL
 from bot.store.database import Store
 from bot.store.recorder import Recorder
 from bot.store.recording import INTERVAL as RECORDING_INTERVAL
 from bot.store.recording import RecordingLog
 from bot.store.state import ComponentBook, about_server
-from bot.web.health import HealthParts
-from bot.web.server import HttpServer
+
+if TYPE_CHECKING:
+    from bot.web.health import HealthParts
+    from bot.web.server import HttpServer
 
 log = logging.getLogger(__name__)
 
@@ -142,18 +142,7 @@ class KGSMBot(commands.Bot):
             else None
         )
         self.presence = None if self.dry_run else Presence(self, self.states)
-        http = settings.http
-        self.web = (
-            HttpServer(self._health_parts(), self.intake, http.host, http.port) if http.port is not None else None
-        )
-        if self.web is not None and http.webhook_secret:
-            webhook = WebhookSource(
-                self.intake,
-                http.webhook_secret,
-                settings.socket.max_payload_bytes,
-                store_problem=lambda: self.store.problem,
-            )
-            self.web.add_post(WEBHOOK_PATH, webhook.handle)
+        self.web = self._http_server() if settings.http.port is not None else None
         self.journals = Journals(
             settings.journal,
             lambda directory: JournalFollower(
@@ -185,7 +174,29 @@ class KGSMBot(commands.Bot):
         buttons = incident_buttons(run) if self.settings.control.kgsm_path is not None else []
         return embed_json(render_run(run, self.states.title_of)), buttons
 
+    def _http_server(self) -> HttpServer:
+        """/healthz, /metrics and the webhook (with `BOT_HTTP_PORT`). Their modules (aiohttp's server side,
+        prometheus_client: 5 MiB) are imported only then, so a bot without the port does not carry them."""
+        from bot.sources.webhook import PATH as WEBHOOK_PATH  # noqa: PLC0415 - see the docstring
+        from bot.sources.webhook import WebhookSource  # noqa: PLC0415
+        from bot.web.server import HttpServer  # noqa: PLC0415
+
+        http = self.settings.http
+        assert http.port is not None
+        server = HttpServer(self._health_parts(), self.intake, http.host, http.port)
+        if http.webhook_secret:
+            webhook = WebhookSource(
+                self.intake,
+                http.webhook_secret,
+                self.settings.socket.max_payload_bytes,
+                store_problem=lambda: self.store.problem,
+            )
+            server.add_post(WEBHOOK_PATH, webhook.handle)
+        return server
+
     def _health_parts(self) -> HealthParts:
+        from bot.web.health import HealthParts  # noqa: PLC0415 - with the server, see `_http_server`
+
         return HealthParts(
             store=self.store,
             source=self.source,
