@@ -6,7 +6,7 @@ May import: the standard library only (nothing else of the bot): every other pac
 """
 
 from bot.events.model import Event, EventKind, Family, Outcome, Role, Severity, State, Subject, Tone
-from bot.events.parsing import EventRefused, RefusalReason, decode_event, parse_event, reported
+from bot.events.parsing import EventRefused, RefusalReason, decode_event, first_reported, parse_event, reported
 from bot.events.vocabulary import FAMILIES, OPERATIONS, TABLE, canonical_type, kind_of, resolve_target
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "Tone",
     "canonical_type",
     "decode_event",
+    "first_reported",
     "kind_of",
     "parse_event",
     "reported",

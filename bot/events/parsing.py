@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from enum import StrEnum
 from types import MappingProxyType
@@ -98,6 +98,11 @@ def reported(value: Any) -> str | None:
     return None if text.lower() in _UNREPORTED else text
 
 
+def first_reported(data: Mapping[str, Any], keys: Iterable[str]) -> str | None:
+    """The first of `keys` whose value in `data` KGSM really reported (see `reported`), worked out once each."""
+    return next((value for key in keys if (value := reported(data.get(key))) is not None), None)
+
+
 def _nesting_depth_exceeds(value: Any, limit: int) -> bool:
     stack: list[tuple[Any, int]] = [(value, 1)]
     while stack:
@@ -160,7 +165,7 @@ def _component_of(actor: str | None) -> str | None:
 def _subjects(kind: EventKind, data: Mapping[str, Any]) -> tuple[str | None, str | None]:
     """(instance, blueprint) the event names, by what kind of subject its type has."""
     if kind.subject is Subject.INSTANCE:
-        instance = next((reported(data[key]) for key in _INSTANCE_KEYS if reported(data.get(key))), None)
+        instance = first_reported(data, _INSTANCE_KEYS)
         return instance, reported(data.get("Blueprint"))
     if kind.subject is Subject.BLUEPRINT:
         return None, reported(data.get("BlueprintName") or data.get("Blueprint"))

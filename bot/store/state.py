@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from bot.events import State, Subject, kind_of, reported
+from bot.events import State, Subject, first_reported, kind_of, reported
 from bot.runtime import jsontext
 from bot.store.roster import IDENTITY_KEYS, Player, Roster
 
@@ -94,7 +94,7 @@ def advance(current: InstanceState | None, event: Happening) -> InstanceState | 
     roster = (current.roster if current else Roster()).after(event.type, event.data, event.timestamp)
     if transition is not None and new_state is transition.to and new_state not in PLAYERS_STAY:
         roster = roster.cleared(event.timestamp)
-    version = next((reported(event.data.get(key)) for key in _VERSION_KEYS if reported(event.data.get(key))), None)
+    version = first_reported(event.data, _VERSION_KEYS)
     # Built whole rather than with dataclasses.replace, which costs several times as much (once per event).
     return InstanceState(
         name=current.name if current else event.instance,
