@@ -142,7 +142,7 @@ class KGSMBot(commands.Bot):
             else None
         )
         self.presence = None if self.dry_run else Presence(self, self.states)
-        self.web = self._http_server() if settings.http.port is not None else None
+        self.web = self._http_server(settings.http.port) if settings.http.port is not None else None
         self.journals = Journals(
             settings.journal,
             lambda directory: JournalFollower(
@@ -174,7 +174,7 @@ class KGSMBot(commands.Bot):
         buttons = incident_buttons(run) if self.settings.control.kgsm_path is not None else []
         return embed_json(render_run(run, self.states.title_of)), buttons
 
-    def _http_server(self) -> HttpServer:
+    def _http_server(self, port: int) -> HttpServer:
         """/healthz, /metrics and the webhook (with `BOT_HTTP_PORT`). Their modules (aiohttp's server side,
         prometheus_client: 5 MiB) are imported only then, so a bot without the port does not carry them."""
         from bot.sources.webhook import PATH as WEBHOOK_PATH  # noqa: PLC0415 - see the docstring
@@ -182,8 +182,7 @@ class KGSMBot(commands.Bot):
         from bot.web.server import HttpServer  # noqa: PLC0415
 
         http = self.settings.http
-        assert http.port is not None
-        server = HttpServer(self._health_parts(), self.intake, http.host, http.port)
+        server = HttpServer(self._health_parts(), self.intake, http.host, port)
         if http.webhook_secret:
             webhook = WebhookSource(
                 self.intake,

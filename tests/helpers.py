@@ -111,6 +111,19 @@ def bot_environment(short_dir: Path, **settings: str) -> dict[str, str]:
     return env
 
 
+async def bot_process(
+    short_dir: Path,
+    env: dict[str, str],
+    *,
+    stdout: int = asyncio.subprocess.DEVNULL,
+    stderr: int = asyncio.subprocess.DEVNULL,
+) -> asyncio.subprocess.Process:
+    """`python -m bot` as a user runs it, in `short_dir` with `env`; returns at once."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", cwd=short_dir, env=env, stdout=stdout, stderr=stderr
+    )
+
+
 async def start_bot_process(
     short_dir: Path,
     env: dict[str, str],
@@ -119,9 +132,7 @@ async def start_bot_process(
     stderr: int = asyncio.subprocess.DEVNULL,
 ) -> asyncio.subprocess.Process:
     """`python -m bot` as a user runs it; returns once its socket exists."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=short_dir, env=env, stdout=stdout, stderr=stderr
-    )
+    process = await bot_process(short_dir, env, stdout=stdout, stderr=stderr)
     socket_path = Path(env["KGSM_SOCKET_PATH"])
     for _ in range(400):
         if socket_path.exists():
@@ -142,15 +153,7 @@ async def kill_hard(process: asyncio.subprocess.Process) -> None:
 async def run_to_exit(short_dir: Path, env: dict[str, str], timeout: float) -> tuple[asyncio.subprocess.Process, str]:
     """`python -m bot` expected to stop on its own (a start-up it refuses): the exited process and its stderr.
     Still running after `timeout`, it is killed, and the caller's check of its exit status fails."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=short_dir,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await bot_process(short_dir, env, stderr=asyncio.subprocess.PIPE)
     try:
         _, err = await asyncio.wait_for(process.communicate(), timeout)
     finally:

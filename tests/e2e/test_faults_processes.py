@@ -11,7 +11,6 @@ import random
 import signal
 import socket
 import sqlite3
-import sys
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -21,7 +20,7 @@ import pytest
 from tests.conftest import TOKEN
 from tests.fakes.discord_server import FakeDiscord
 from tests.faults import started
-from tests.helpers import bot_environment, free_port, run_to_exit, socat_send
+from tests.helpers import bot_environment, bot_process, free_port, run_to_exit, socat_send
 
 BURST = 1000
 KILLS = 10
@@ -34,18 +33,6 @@ def discord_env(fake: FakeDiscord) -> dict[str, str]:
         "DISCORD_GATEWAY_URL": fake.gateway_url,
         "DISCORD_GUILD_ID": str(fake.guild_id),
     }
-
-
-async def launch(short_dir: Path, env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        cwd=short_dir,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.DEVNULL,
-    )
 
 
 SERVERS = 10  # the burst comes from ten servers, each with its own channel: Discord paces each channel apart
@@ -81,7 +68,7 @@ async def test_ten_kill_9_during_a_burst_of_1000_lose_and_double_no_stored_event
     socket_path = Path(env["KGSM_SOCKET_PATH"])
     database = short_dir / "data" / "kgsm-bot.sqlite3"
     chance = random.Random(1309)
-    bot = await launch(short_dir, env)
+    bot = await bot_process(short_dir, env)
 
     async def burst() -> None:
         """Each event is sent until a bot takes it (while one is killed, nobody listens)."""
@@ -99,7 +86,7 @@ async def test_ten_kill_9_during_a_burst_of_1000_lose_and_double_no_stored_event
             bot.send_signal(signal.SIGKILL)
             await bot.wait()
             kills += 1
-            bot = await launch(short_dir, env)
+            bot = await bot_process(short_dir, env)
         await sender
         await fake.wait_for(lambda: stored_sequence(database) <= set(posted_sequence(fake)), timeout=90)
         await asyncio.sleep(1.5)  # anything doubled would arrive now
