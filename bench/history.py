@@ -31,7 +31,7 @@ def _schema() -> str:
     with tempfile.TemporaryDirectory() as directory:
         path = Path(directory) / DATABASE_NAME
         migrations.apply(path)
-        with sqlite3.connect(path) as db:
+        with contextlib.closing(sqlite3.connect(path)) as db:
             version = db.execute("PRAGMA user_version").fetchone()[0]
             schema = "\n".join(row[0] for row in db.execute("SELECT sql FROM sqlite_master ORDER BY name") if row[0])
     return f"{version}-{hashlib.sha256(schema.encode()).hexdigest()[:8]}"
@@ -40,7 +40,7 @@ def _schema() -> str:
 def _complete(path: Path, count: int) -> bool:
     if not path.exists():
         return False
-    with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+    with contextlib.closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0]) == count
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import sqlite3
 import time
@@ -41,5 +42,5 @@ async def finished(process: asyncio.subprocess.Process, limit: float = TIMEOUT) 
 def stored(directory: Path) -> int:
     """Rows in the events table of the bot whose data directory is `directory / "data"`."""
     database = directory / "data" / "kgsm-bot.sqlite3"
-    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as db:
+    with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
         return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])

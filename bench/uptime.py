@@ -11,6 +11,7 @@ same database: what SQLite alone costs to fetch the window, without state, gaps 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import random
 import sqlite3
@@ -55,7 +56,7 @@ async def _history(directory: Path) -> Store:
         kind = randomly.choice(_TYPES)
         data = json.dumps({"InstanceName": name, "PlayerName": f"player-{n % 50}"})
         rows.append((f"id-{n}", kind, _FAMILIES[kind.split(".")[0]], name, "gamehost", "socket", moment, moment, data))
-    with sqlite3.connect(directory / DATABASE_NAME) as db:
+    with contextlib.closing(sqlite3.connect(directory / DATABASE_NAME)) as db, db:
         db.executemany(
             "INSERT INTO events (id, type, family, instance, host, source, timestamp, received_at, data) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
