@@ -29,6 +29,7 @@ MAX_TYPE_LENGTH = 128
 _SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF][0-9a-fA-F]{2}")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _UNREPORTED = frozenset({"", "unknown", "null", "none", "n/a"})
+_LONGEST_UNREPORTED = max(map(len, _UNREPORTED))  # a longer text is reported without lowering it first
 _INSTANCE_KEYS = ("InstanceName", "InstanceId", "Instance")
 _Grade = TypeVar("_Grade", Severity, Outcome)
 
@@ -58,20 +59,27 @@ class EventRefused(ValueError):
         self.detail = detail
 
 
+# Tuples, not `dict | MappingProxyType`: `isinstance` with a tuple is the faster test, and these run on every
+# value of every event.
+_MAPPINGS = (dict, MappingProxyType)
+_SEQUENCES = (list, tuple)
+_NUMBERS = (int, float)
+
+
 def freeze(value: Any) -> Any:
     """A read-only copy of decoded JSON: mappings become read-only, lists become tuples."""
-    if isinstance(value, dict | MappingProxyType):
+    if isinstance(value, _MAPPINGS):
         return MappingProxyType({key: freeze(item) for key, item in value.items()})
-    if isinstance(value, list | tuple):
+    if isinstance(value, _SEQUENCES):
         return tuple(freeze(item) for item in value)
     return value
 
 
 def thaw(value: Any) -> Any:
     """Plain JSON again (dicts and lists) from what `freeze` made, for `json.dumps`."""
-    if isinstance(value, dict | MappingProxyType):
+    if isinstance(value, _MAPPINGS):
         return {key: thaw(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, _SEQUENCES):
         return [thaw(item) for item in value]
     return value
 
@@ -91,16 +99,20 @@ def reported(value: Any) -> str | None:
     """A value as text, or None when KGSM did not really report it (absent, empty, "unknown")."""
     if isinstance(value, str):
         text = value.strip()
-    elif isinstance(value, int | float) and not isinstance(value, bool):
+    elif isinstance(value, _NUMBERS) and not isinstance(value, bool):
         text = str(value)
     else:
         return None  # absent, a truth value, or an object or list where a value belongs
-    return None if text.lower() in _UNREPORTED else text
+    return None if len(text) <= _LONGEST_UNREPORTED and text.lower() in _UNREPORTED else text
 
 
 def first_reported(data: Mapping[str, Any], keys: Iterable[str]) -> str | None:
     """The first of `keys` whose value in `data` KGSM really reported (see `reported`), worked out once each."""
-    return next((value for key in keys if (value := reported(data.get(key))) is not None), None)
+    for key in keys:
+        value = data.get(key)
+        if value is not None and (text := reported(value)) is not None:
+            return text
+    return None
 
 
 def _nesting_depth_exceeds(value: Any, limit: int) -> bool:

@@ -91,8 +91,8 @@ class Run:
         self.actor = self.actor or event.actor
         self.host = self.host or event.host
         for key in DETAIL_KEYS:
-            value = reported(event.data.get(key))
-            if value is not None:
+            raw = event.data.get(key)
+            if raw is not None and (value := reported(raw)) is not None:
                 self.details[key] = value
         if self.kind.incident:
             self._count(event)
