@@ -11,7 +11,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.events import Event, EventRefused, Family, RefusalReason, canonical_type, decode_event, kind_of, parse_event
+from bot.events import (
+    Event,
+    EventRefused,
+    Family,
+    RefusalReason,
+    canonical_type,
+    decode_event,
+    first_reported,
+    kind_of,
+    parse_event,
+    reported,
+)
 from bot.events.framing import DocumentSplitter, Junk
 from tests.helpers import FIXTURES
 
@@ -178,3 +189,36 @@ def test_random_json_never_raises_anything_but_a_refusal(value: Any, key: str) -
             continue
         assert event.timestamp.tzinfo is not None
         _decode_everything(json.dumps(document).encode(), 3)
+
+
+# What KGSM writes where it has nothing to say, in the cases and spacing it has been seen to use.
+_NOTHING = (
+    st.sampled_from(["", "unknown", "null", "none", "n/a"])
+    .flatmap(
+        lambda word: st.tuples(st.sampled_from([word, word.upper(), word.title()]), st.sampled_from(["", " ", "\t\n"]))
+    )
+    .map(lambda parts: parts[1] + parts[0] + parts[1])
+)
+_REPORTABLE = st.one_of(
+    _NOTHING, st.text(), st.integers(), st.floats(), st.booleans(), st.none(), st.lists(st.integers(), max_size=2)
+)
+
+
+def _reported_by_definition(value: Any) -> str | None:
+    """What `reported` means, written the slow and obvious way."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return None
+    text = value.strip() if isinstance(value, str) else str(value)
+    return None if text.lower() in {"", "unknown", "null", "none", "n/a"} else text
+
+
+@given(_REPORTABLE)
+def test_reported_means_what_it_says_for_any_value(value: Any) -> None:
+    # Any Unicode (characters whose lower case is longer included): the fast path skips lowering long texts.
+    assert reported(value) == _reported_by_definition(value)
+
+
+@given(st.dictionaries(st.sampled_from(["A", "B", "C", "D"]), _REPORTABLE), st.permutations(["A", "B", "C"]))
+def test_first_reported_is_the_first_key_really_reported(data: dict[str, Any], keys: list[str]) -> None:
+    expected = next((text for key in keys if (text := _reported_by_definition(data.get(key))) is not None), None)
+    assert first_reported(data, keys) == expected
