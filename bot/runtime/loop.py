@@ -3,7 +3,7 @@
 KGSM opens one connection per event, so accepting, reading and closing a connection is most of what intake
 costs; uvloop does that in C at about a third of the CPU (measured in docs/BENCHMARKS.md, intake section).
 Everything the bot uses (Unix and TCP servers, subprocesses for the KGSM CLI, signals, aiohttp, discord.py)
-runs on it unchanged; the tests' in-process parts run on asyncio's own loop, the bot processes on this one.
+runs on it unchanged; the tests run on it too (`tests/conftest.py`).
 """
 
 from __future__ import annotations
