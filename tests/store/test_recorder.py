@@ -182,3 +182,31 @@ async def test_sources_wait_when_too_many_events_wait_to_be_stored(
     writer.cancel()
     await asyncio.gather(writer, return_exceptions=True)
     await store.close()
+
+
+async def test_in_a_burst_events_that_keep_coming_are_written_together(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(recorder_module, "GATHER", 1.0)
+    await running.submit(event("a"), event("b"))  # a batch of two: the writer now takes events as a burst
+    await running.flushed()
+    before = running.downstream.batches
+    for n in range(10):  # one at a time, a loop turn apart, as KGSM's connections come
+        await running.submit(event(f"burst{n}"))
+        await asyncio.sleep(0.01)
+    await running.flushed()
+    assert running.downstream.batches == before + 1, "the whole burst in one transaction"
+    assert running.downstream.dispatched[-10:] == [f"burst{n}" for n in range(10)]
+
+
+async def test_a_lone_event_is_written_at_once_and_only_a_burst_waits_for_more(
+    running: Running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await running.submit(event("a"), event("b"))
+    await running.flushed()
+    monkeypatch.setattr(recorder_module, "GATHER", 0.05)
+    await running.submit(event("late"))  # still taken as part of a burst: gathered for 50 ms, then written alone
+    await running.flushed()
+    monkeypatch.setattr(recorder_module, "GATHER", 3600.0)  # a quiet host: a writer that waited would hang here
+    (stored,) = await running.submit(event("quiet"))
+    assert await asyncio.wait_for(stored, 10) is True
