@@ -14,9 +14,9 @@ all are gone).
 
 Each bot starts on a copy written to disk first (fsync), as a user's database is: a copy the kernel has not yet
 written makes the bot's first fsync of it wait for all 450 MB. The harness's own garbage collector is kept out of
-the timed window (`_harness_collector_paused`): it is the harness's pause, not the bot's, and one such pause (0.3-0.5
-s, the harness finalizing an SQLite connection it had left open) was what this benchmark used to report as the
-longest wait.
+the timed window (`_harness_collector_paused`): its pauses are the harness's, not the bot's. One of them, 0.3 to
+0.5 s while the harness finalized an SQLite connection it had left open, was what this benchmark used to report
+as the longest wait; the benchmarks now close every connection they open.
 """
 
 from __future__ import annotations
