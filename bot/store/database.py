@@ -30,7 +30,7 @@ from bot.events import Event
 from bot.store import migrations
 from bot.store.checkpoints import Checkpointer
 from bot.store.rows import EVENT_COLUMNS, StoredEvent, event_row, seconds_of, stored_event
-from bot.store.state import STATE_COLUMNS, InstanceState, StateBook, state_of_row, state_row
+from bot.store.state import STATE_COLUMNS, StateBook, Walk, state_of_row, state_row
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -207,10 +207,10 @@ class Store:
         unique = {event.id: event for event in reversed(events)}  # the first of each id, in arrival order
         ordered = [unique[key] for key in dict.fromkeys(event.id for event in events)]
         rows = {event.id: event_row(event) for event in ordered}
-        hoped = self.states.advanced(ordered)
-        hoped_rows = [state_row(state) for state in hoped.values()]
+        hoped = self.states.walk(ordered)
+        hoped_rows = [state_row(state) for state in hoped.changed.values()]
 
-        def write(db: sqlite3.Connection) -> tuple[set[str], dict[str, InstanceState]]:
+        def write(db: sqlite3.Connection) -> tuple[set[str], Walk]:
             known = self._known(db, list(rows))
             new = [event for event in ordered if event.id not in known]
             if new:
@@ -219,14 +219,14 @@ class Store:
                     f"INSERT INTO events ({EVENT_COLUMNS}, dispatched) VALUES ({marks}, 0)",
                     [rows[event.id] for event in new],
                 )
-            changed, states = (hoped, hoped_rows) if not known else self._states_after(new)
+            walked, states = (hoped, hoped_rows) if not known else self._states_after(new)
             if states:
                 marks = ",".join("?" * len(states[0]))
                 db.executemany(f"REPLACE INTO server_states (key, {STATE_COLUMNS}) VALUES ({marks})", states)
-            return known, changed
+            return known, walked
 
-        known, changed = await self.transaction(write)
-        self.states.update(changed)
+        known, walked = await self.transaction(write)
+        self.states.committed(walked, [event.id for event in ordered if event.id not in known])
         fresh: list[bool] = []
         for event in events:
             fresh.append(event.id not in known)
@@ -242,10 +242,10 @@ class Store:
             known.update(row[0] for row in db.execute(f"SELECT id FROM events WHERE id IN ({marks})", chunk))
         return known
 
-    def _states_after(self, new: list[Event]) -> tuple[dict[str, InstanceState], list[tuple[Any, ...]]]:
+    def _states_after(self, new: list[Event]) -> tuple[Walk, list[tuple[Any, ...]]]:
         """The states after `new` alone (some of the batch was stored before: a repeat)."""
-        changed = self.states.advanced(new)  # read only: the book changes after the commit
-        return changed, [state_row(state) for state in changed.values()]
+        walked = self.states.walk(new)  # read only: the book changes after the commit
+        return walked, [state_row(state) for state in walked.changed.values()]
 
     async def undispatched(self) -> list[StoredEvent]:
         """Events stored but not dispatched (a stop or crash came in between), oldest first."""

@@ -116,6 +116,7 @@ class Recorder:
             for count, (event, is_new) in enumerate(zip(events, fresh, strict=True), start=1):
                 await pause_every(count, DISPATCH_TURN)
                 if is_new:
+                    self._store.states.reach(event.id)  # its server as it was right after it, while it is posted
                     await self._dispatch_one(event)
                 else:
                     self.duplicates += 1

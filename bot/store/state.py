@@ -167,31 +167,71 @@ def state_of_row(row: Sequence[Any]) -> InstanceState:
     )
 
 
+@dataclass(frozen=True)
+class Walk:
+    """What a batch of events does to the book: each server's state after the whole batch (`changed`, by key),
+    and, in the batch's order, each event's server and its state right after that event (None: about no server)."""
+
+    changed: dict[str, InstanceState]
+    steps: list[tuple[str, InstanceState] | None]
+
+
 class StateBook:
-    """The current state of every server seen, per host: the store's `server_states` rows, in memory."""
+    """The current state of every server seen, per host: the store's `server_states` rows, in memory.
+
+    While a stored batch is dispatched, each of its events is shown at its own moment (`reach`): a server
+    renamed later in the same batch still has its old name in what its earlier events post.
+    """
 
     def __init__(self) -> None:
         self._states: dict[str, InstanceState] = {}
+        self._unreached: dict[str, tuple[str, InstanceState]] = {}  # by event id, in the batch's order
 
     def load(self, states: Iterable[InstanceState]) -> None:
         """Take the states kept in the store (start-up)."""
         self._states.update((key_of(state.host, state.name), state) for state in states)
 
-    def advanced(self, events: Iterable[Happening]) -> dict[str, InstanceState]:
-        """The servers these events change and their states after them, by key; the book itself is unchanged
-        (the store applies them with `update` once the transaction that holds them is committed)."""
+    def walk(self, events: Iterable[Happening]) -> Walk:
+        """What these events do, from the book as it stands; the book itself is unchanged (the store gives it
+        the result with `committed` once the transaction that holds them is committed)."""
+        self._settle()
         changed: dict[str, InstanceState] = {}
+        steps: list[tuple[str, InstanceState] | None] = []
         for event in events:
-            if event.instance is None:
-                continue
-            key = key_of(event.host, event.instance)
-            updated = advance(changed.get(key) or self._states.get(key), event)
-            if updated is not None:
-                changed[key] = updated
-        return changed
+            step = None
+            if event.instance is not None:
+                key = key_of(event.host, event.instance)
+                updated = advance(changed.get(key) or self._states.get(key), event)
+                if updated is not None:
+                    changed[key], step = updated, (key, updated)
+            steps.append(step)
+        return Walk(changed, steps)
+
+    def advanced(self, events: Iterable[Happening]) -> dict[str, InstanceState]:
+        """The servers these events change and their states after them, by key (see `walk`)."""
+        return self.walk(events).changed
 
     def update(self, changed: Mapping[str, InstanceState]) -> None:
+        self._settle()
         self._states.update(changed)
+
+    def committed(self, walk: Walk, event_ids: Sequence[str]) -> None:
+        """Take the states of a stored batch whose events (`event_ids`, as walked) are dispatched next."""
+        self.update(walk.changed)
+        self._unreached = {event_id: step for event_id, step in zip(event_ids, walk.steps, strict=True) if step}
+
+    def reach(self, event_id: str) -> None:
+        """Show the event's server as it was right after this event of the last stored batch (it is being
+        dispatched); the batch's last event of each server brings it to its stored state again."""
+        step = self._unreached.pop(event_id, None)
+        if step is not None:
+            self._states[step[0]] = step[1]
+
+    def _settle(self) -> None:
+        """The stored states again, should a batch's dispatch have ended before reaching all its events."""
+        for key, state in self._unreached.values():
+            self._states[key] = state
+        self._unreached.clear()
 
     def apply(self, event: Happening) -> InstanceState | None:
         """Apply one event now (for callers without a store, such as tests of the vocabulary)."""

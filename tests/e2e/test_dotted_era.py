@@ -313,3 +313,22 @@ async def no_server_at_all(fake: FakeDiscord, live: LiveBot) -> None:
     assert len(live.bot.states) == 0
     assert live.bot.presence is not None
     assert live.bot.presence.text() == "0 servers · 0 online"
+
+
+async def test_an_event_stored_with_a_later_rename_in_one_batch_keeps_the_name_of_its_time(
+    fake: FakeDiscord, start_bot: StartBot
+) -> None:
+    live = await start_bot(KGSM_DEFAULT_CHANNEL_ID=str(DEFAULT_CHANNEL))
+    moved, renamed = PAYLOADS["server.moved"], PAYLOADS["server.renamed"]
+    moved_again = {**moved, "Id": "01a094b5-0000-7000-8000-000000000001", "Timestamp": "2026-09-12T08:21:00.000Z"}
+    # Handed over in one turn of the loop, as a burst is: the recorder stores (and advances) all three at once.
+    for payload in (moved, renamed, moved_again):
+        assert live.bot.intake.take_at_once(json.dumps(payload).encode(), source="socket", peer=None)
+    await live.bot.recorder.flush()
+    await asyncio.wait_for(live.bot.delivery.drain(), 30)
+    titles = [readable(embed["title"]) for embed in embeds_of(fake, [DEFAULT_CHANNEL]) if "moved" in embed["title"]]
+    assert len(titles) == 2, titles
+    assert "valheim" in titles[0], titles
+    assert "Weekend" not in titles[0], titles
+    assert "Weekend Valheim" in titles[1], titles
+    assert (await slash(fake, "status", {"instance": "valheim"}))["data"]["embeds"][0]["title"].count("Weekend") == 1

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from bot.events import TABLE, Event, State, parse_event
 from bot.store.database import Store
-from bot.store.state import InstanceState, StateBook
+from bot.store.state import InstanceState, StateBook, key_of
 
 
 def feed(*types: str, **data: str) -> StateBook:
@@ -159,3 +159,23 @@ def test_kept_states_equal_a_replay_of_the_history(batches: list[list[Event]], d
     if flat:  # the same event again, in a later batch or in the same one, is stored once and applied once
         batches.append(data.draw(st.lists(st.sampled_from(flat), max_size=4)))
     asyncio.run(_kept_and_replayed(batches))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_EVENTS, min_size=1, max_size=8), st.integers(0, 8))
+def test_while_a_batch_is_dispatched_each_event_shows_its_server_at_its_own_moment(
+    events: list[Event], dispatched: int
+) -> None:
+    """However far the dispatch of a stored batch got (a stop may end it early), each event reached showed its
+    server as a replay does right after it, and the next batch starts from the stored states."""
+    book, replay = StateBook(), StateBook()
+    book.committed(book.walk(events), [f"event-{n}" for n in range(len(events))])
+    for n, event in enumerate(events[:dispatched]):
+        expected = replay.apply(event)
+        book.reach(f"event-{n}")
+        if expected is not None:
+            assert book.get(key_of(expected.host, expected.name)) == expected
+    for event in events[dispatched:]:
+        replay.apply(event)
+    assert book.walk([]).changed == {}
+    assert _snapshot(book) == _snapshot(replay)
