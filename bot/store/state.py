@@ -192,8 +192,8 @@ class StateBook:
         self._states.update((key_of(state.host, state.name), state) for state in states)
 
     def walk(self, events: Iterable[Happening]) -> Walk:
-        """What these events do, from the book as it stands; the book itself is unchanged (the store gives it
-        the result with `committed` once the transaction that holds them is committed)."""
+        """What these events do, from the stored states (a batch whose dispatch ended early is settled first);
+        the book takes the result only with `committed`, once the transaction that holds them is committed."""
         self._settle()
         changed: dict[str, InstanceState] = {}
         steps: list[tuple[str, InstanceState] | None] = []
