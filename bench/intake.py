@@ -4,7 +4,8 @@ The writers run in a process of their own (`bench.writers`): 8 asyncio clients, 
 pretty-printed events one at a time with one connection per event, as 8 KGSM processes running socat would (connect,
 write the document and a newline, shut down writing, wait for the server to close). They are Python clients rather
 than socat processes so that the server is measured, not process spawning. The clock runs from the moment the
-writers are told to go until `SELECT COUNT(*) FROM events` in the bot's database (polled every 10 ms) reaches 6,000.
+writers are told to go until `SELECT COUNT(*) FROM events` in the bot's database (polled every 10 ms, on one
+connection kept open: `bench.load.counting`) reaches 6,000.
 The bot is `python -m bot` logged in to the fake Discord, once with a default channel (each event is also routed and
 its delivery recorded in the outbox, as in production) and once without any channel (stored and dispatched, nothing
 to deliver). The baseline is a bare asyncio Unix server that only reads each connection to its end and decodes its
@@ -22,7 +23,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, replace
 
-from bench.load import finished, go, prepared, stored
+from bench.load import counting, finished, go, prepared
 from bench.processes import bot_settings, cpu_seconds, discord_settings, running, scratch, spawn, wait_until
 from bench.report import Row
 from bench.stats import median
@@ -52,10 +53,11 @@ async def bot_rate(fake: FakeDiscord, *, with_channel: bool) -> Throughput:
             socket = directory / "kgsm.sock"
             await wait_until(socket.exists, TIMEOUT, "the bot's socket")
             async with running(await prepared(socket, EVENTS, WRITERS, directory)) as writers:
-                cpu = cpu_seconds(bot.pid)
-                began = await go(writers)
-                ended = await wait_until(lambda: stored(directory) >= EVENTS, TIMEOUT, "storing", interval=0.01)
-                cpu = cpu_seconds(bot.pid) - cpu
+                with counting(directory) as stored:
+                    cpu = cpu_seconds(bot.pid)
+                    began = await go(writers)
+                    ended = await wait_until(lambda: stored() >= EVENTS, TIMEOUT, "storing", interval=0.01)
+                    cpu = cpu_seconds(bot.pid) - cpu
                 await finished(writers)
     return Throughput(EVENTS / (ended - began), cpu / EVENTS * 1e6)
 

@@ -7,6 +7,7 @@ import contextlib
 import json
 import sqlite3
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from bench.processes import spawn
@@ -39,8 +40,18 @@ async def finished(process: asyncio.subprocess.Process, limit: float = TIMEOUT) 
         raise RuntimeError(f"{summary['failed']} of the writers' connections failed")
 
 
-def stored(directory: Path) -> int:
-    """Rows in the events table of the bot whose data directory is `directory / "data"`."""
+@contextlib.contextmanager
+def counting(directory: Path) -> Iterator[Callable[[], int]]:
+    """A count of the rows in the events table of the bot whose data directory is `directory / "data"`, read on
+    one connection kept open (the database must exist). For polling while the bot is measured: opening a
+    connection costs about 0.7 ms (SQLite reads the schema), so opening one every 10 ms took about 7% of a core
+    from the two the bot shares with the writers; a count on an open connection costs about 16 µs."""
     database = directory / "data" / "kgsm-bot.sqlite3"
     with contextlib.closing(sqlite3.connect(f"file:{database}?mode=ro", uri=True)) as db:
-        return int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        yield lambda: int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+
+
+def stored(directory: Path) -> int:
+    """Rows in the events table of the bot whose data directory is `directory / "data"`, read once."""
+    with counting(directory) as count:
+        return count()
