@@ -13,7 +13,7 @@ from bot.events import Event, Family, reported
 from bot.render.fields import data_fields, player_data
 from bot.render.limits import fit_to_limits
 from bot.render.palette import event_colour
-from bot.render.sentence import fill
+from bot.render.sentence import fill, placeholders
 from bot.render.text import code, hide_addresses, plain, safe
 
 # (instance, host) → how the server is called (its display name), for titles and sentences.
@@ -50,7 +50,12 @@ def sentence_of(event: Event, subject: str) -> tuple[str, set[str]]:
     """The entry's sentence with the event's values (and the Data keys it said); else KGSM's own summary."""
     template = event.kind.sentence
     if template is not None:
-        values = {key: safe(text) for key, raw in event.data.items() if (text := reported(raw)) is not None}
+        data = event.data
+        values = {
+            key: safe(text)
+            for key in placeholders(template)
+            if (raw := data.get(key)) is not None and (text := reported(raw)) is not None
+        }
         values["subject"] = f"**{safe(subject)}**"
         if event.host:
             values["host"] = safe(event.host)

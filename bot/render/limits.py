@@ -16,15 +16,12 @@ TOTAL_LIMIT = 6000
 _SHORTEST = 64  # what is left of a value shortened to make the whole embed fit
 
 
-def fit_to_limits(embed: discord.Embed) -> discord.Embed:
-    """Shorten `embed` in place until Discord would accept it; never raises."""
-    if embed.title:
-        embed.title = truncate(embed.title, TITLE_LIMIT)
-    if embed.description:
-        embed.description = truncate(embed.description, DESCRIPTION_LIMIT)
-    if embed.footer.text:
-        embed.set_footer(text=truncate(embed.footer.text, FOOTER_LIMIT), icon_url=embed.footer.icon_url)
-    fields = [(f.name or "", f.value or "", bool(f.inline)) for f in embed.fields]
+def _fits(name: str, value: str) -> bool:
+    return 0 < len(name) <= FIELD_NAME_LIMIT and 0 < len(value) <= FIELD_VALUE_LIMIT
+
+
+def _fit_fields(embed: discord.Embed, fields: list[tuple[str, str, bool]]) -> None:
+    """The fields again, at most `FIELD_COUNT_LIMIT`, each shortened to Discord's limits (none empty)."""
     if len(fields) > FIELD_COUNT_LIMIT:
         hidden = len(fields) - (FIELD_COUNT_LIMIT - 1)
         fields = [*fields[: FIELD_COUNT_LIMIT - 1], ("More", f"{hidden} more values not shown", False)]
@@ -35,6 +32,19 @@ def fit_to_limits(embed: discord.Embed) -> discord.Embed:
             value=truncate(value, FIELD_VALUE_LIMIT) or "—",
             inline=inline,
         )
+
+
+def fit_to_limits(embed: discord.Embed) -> discord.Embed:
+    """Shorten `embed` in place until Discord would accept it; never raises."""
+    if embed.title:
+        embed.title = truncate(embed.title, TITLE_LIMIT)
+    if embed.description:
+        embed.description = truncate(embed.description, DESCRIPTION_LIMIT)
+    if embed.footer.text:
+        embed.set_footer(text=truncate(embed.footer.text, FOOTER_LIMIT), icon_url=embed.footer.icon_url)
+    fields = [(f.name or "", f.value or "", bool(f.inline)) for f in embed.fields]
+    if len(fields) > FIELD_COUNT_LIMIT or not all(_fits(name, value) for name, value, _ in fields):
+        _fit_fields(embed, fields)
     # Over the total: shorten the longest field value, then the description, until it fits.
     while len(embed) > TOTAL_LIMIT:
         excess = len(embed) - TOTAL_LIMIT

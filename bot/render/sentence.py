@@ -8,11 +8,18 @@ something else. The keys a sentence said are returned with it, so they are not r
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 
 _TOKEN = re.compile(r"\[([^\[\]]*)\]|\{(\w+)\}")
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+@functools.cache  # templates are the vocabulary's: a few dozen
+def placeholders(template: str) -> tuple[str, ...]:
+    """The keys a template can say, so that only their values need escaping."""
+    return tuple(dict.fromkeys(_PLACEHOLDER.findall(template)))
 
 
 def _fill_plain(text: str, values: Mapping[str, str], used: set[str]) -> str | None:
