@@ -61,6 +61,19 @@ def test_safe_text_formats_links_quotes_and_pings_nothing(raw: str) -> None:
     assert unescape(shown).replace("@\u200b", "@") == visible(raw).replace("@\u200b", "@")
 
 
+@settings(max_examples=200, deadline=None)
+@given(hostile)
+def test_a_long_text_is_escaped_as_fully_as_a_short_one_and_a_repeated_one_alike(raw: str) -> None:
+    """Short texts are escaped once and remembered; long ones each time: both ways must be as safe."""
+    long = (raw + "\n") * (300 // (len(raw) + 1) + 1)
+    assert len(long) > 200
+    shown = safe(long)
+    assert unescaped_markdown(shown) == []
+    assert "@everyone" not in shown
+    assert unescape(shown).replace("@\u200b", "@") == visible(long).replace("@\u200b", "@")
+    assert safe(raw) == safe(raw) == safe(str(raw))
+
+
 def test_every_masked_link_is_broken_not_only_the_first() -> None:
     shown = safe("[Free Nitro](https://evil.example) and [Free Nitro](https://evil.example)")
     assert shown.count("\\[Free Nitro\\]\\(https\\://evil.example\\)") == 2
