@@ -29,6 +29,7 @@ from bot.config import StartupError
 from bot.events import Event
 from bot.store import migrations
 from bot.store.checkpoints import Checkpointer
+from bot.store.filters import Filters, count_query, page_query, wanted_types
 from bot.store.rows import EVENT_COLUMNS, StoredEvent, event_row, seconds_of, stored_event
 from bot.store.state import STATE_COLUMNS, StateBook, Walk, state_of_row, state_row
 
@@ -269,42 +270,27 @@ class Store:
         limit: int = 10,
     ) -> list[StoredEvent]:
         """The newest events matching the filters, newest first, older than `before_seq` when given."""
-        async with self.session() as db:
-            clauses, params = self._filters(instance=instance, types=types, family=family)
-            if before_seq is not None:
-                clauses.append("seq < ?")
-                params.append(before_seq)
-            where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-            query = f"SELECT seq, {EVENT_COLUMNS} FROM events {where} ORDER BY seq DESC LIMIT ?"
-            async with db.execute(query, [*params, limit]) as cursor:
-                return [stored_event(row) for row in await cursor.fetchall()]
+        filters = await self._filters(instance, types, family)
+        if filters.matches_nothing:
+            return []
+        query, params = page_query(filters, before_seq, limit)
+        async with self.session() as db, db.execute(query, params) as cursor:
+            return [stored_event(row) for row in await cursor.fetchall()]
 
     async def count_matching(
         self, *, instance: str | None = None, types: Collection[str] | None = None, family: str | None = None
     ) -> int:
-        async with self.session() as db:
-            clauses, params = self._filters(instance=instance, types=types, family=family)
-            where = f"WHERE {' AND '.join(clauses)}" if clauses else ""
-            async with db.execute(f"SELECT COUNT(*) FROM events {where}", params) as cursor:
-                row = await cursor.fetchone()
+        filters = await self._filters(instance, types, family)
+        if filters.matches_nothing:
+            return 0
+        query, params = count_query(filters)
+        async with self.session() as db, db.execute(query, params) as cursor:
+            row = await cursor.fetchone()
             return int(row[0]) if row else 0
 
-    @staticmethod
-    def _filters(
-        *, instance: str | None, types: Collection[str] | None, family: str | None
-    ) -> tuple[list[str], list[Any]]:
-        clauses: list[str] = []
-        params: list[Any] = []
-        if instance is not None:
-            clauses.append("instance = ? COLLATE NOCASE")
-            params.append(instance)
-        if types:
-            clauses.append(f"type IN ({','.join('?' * len(types))})")
-            params.extend(types)
-        if family is not None:
-            clauses.append("family = ?")
-            params.append(family)
-        return clauses, params
+    async def _filters(self, instance: str | None, types: Collection[str] | None, family: str | None) -> Filters:
+        stored = await self.distinct("type") if family is not None else ()
+        return Filters(instance, wanted_types(types, family, stored))
 
     async def distinct(self, column: str) -> list[str]:
         """Distinct non-null values of an indexed column, sorted.

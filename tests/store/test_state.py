@@ -121,7 +121,8 @@ def _as_before_server_states(path: Path) -> None:
     with sqlite3.connect(path) as db:
         db.executescript(
             "DROP TABLE server_states; DROP INDEX events_by_server; DROP INDEX events_by_version; "
-            "CREATE INDEX events_by_instance ON events (instance, seq); PRAGMA user_version = 6;"
+            "CREATE INDEX events_by_instance ON events (instance, seq); "
+            "CREATE INDEX IF NOT EXISTS events_by_family ON events (family, seq); PRAGMA user_version = 6;"
         )
 
 
