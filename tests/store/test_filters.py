@@ -110,3 +110,13 @@ async def _opened_and_closed(path: Path) -> None:
     store = Store(path)
     await store.open()
     await store.close()
+
+
+async def test_a_type_named_twice_gives_its_events_once(tmp_path: Path) -> None:
+    store = Store(tmp_path)
+    await store.open()
+    await store.insert_events([_event(0, "server.started", "alpha"), _event(1, "server.stopped", "alpha")])
+    rows = await store.events_page(types=["server.started", "server.started", "server.stopped"])
+    assert [row.event.data["N"] for row in rows] == [1, 0]
+    assert await store.count_matching(types=["server.started", "server.started"]) == 1
+    await store.close()
