@@ -1,7 +1,7 @@
 """How the filters of /events (a server, event types, a family) become SQL over the `events` table.
 
 A family is asked as its event types, not through an index of its own: writing one index fewer for every
-stored event is worth about 4% of intake in a burst and 10 µs of CPU per event (measured with the intake
+stored event is worth about 3% of intake in a burst and 10 µs of CPU per event (measured with the intake
 benchmark), and a family's types are few. Its newest events are then each type's newest rows, read from the
 type's index (`events_by_type`: type, then arrival) and merged, so a page costs a few index seeks per type
 however many events are stored. Past `MOST_MERGED` types (a host inventing event names) one query reads them
