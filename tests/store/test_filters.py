@@ -120,3 +120,32 @@ async def test_a_type_named_twice_gives_its_events_once(tmp_path: Path) -> None:
     assert [row.event.data["N"] for row in rows] == [1, 0]
     assert await store.count_matching(types=["server.started", "server.started"]) == 1
     await store.close()
+
+
+_TEXT = st.text(st.characters(blacklist_categories=["Cs"]), max_size=12)  # Discord and SQLite carry no lone surrogate
+
+
+@settings(max_examples=30, deadline=None)
+@given(instance=st.none() | _TEXT, types=st.none() | st.lists(_TEXT, max_size=40), family=st.none() | _TEXT)
+def test_any_text_in_any_filter_is_only_data(instance: str | None, types: list[str] | None, family: str | None) -> None:
+    """Quotes, brackets, percent signs, JSON or SQL in a filter, and more types than are merged: no error, and
+    only events that really match (here none: the one stored event has names no generated text equals)."""
+
+    async def asked() -> tuple[list[object], int]:
+        with tempfile.TemporaryDirectory() as directory:
+            store = Store(Path(directory))
+            await store.open()
+            await store.insert_events([_event(0, "server.started", "stored-server-🦊")])
+            wanted = [name for name in types or [] if name] or None
+            rows = await store.events_page(instance=instance, types=wanted, family=family, limit=5)
+            counted = await store.count_matching(instance=instance, types=wanted, family=family)
+            await store.close()
+            return list(rows), counted
+
+    rows, counted = asyncio.run(asked())
+    matches = (
+        instance in (None, "stored-server-🦊")
+        and (not [name for name in types or [] if name] or "server.started" in (types or []))
+        and family in (None, "lifecycle")
+    )
+    assert len(rows) == counted == (1 if matches else 0)
