@@ -11,6 +11,7 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.events import Family, types_of
 from bot.render.lines import event_line
 from bot.render.text import safe
 from cogs.utils.choices import event_choices, event_filter, instance_choices, known_instance
@@ -42,14 +43,18 @@ class EventQuery:
         return " ".join(parts)
 
 
+def _types(bot: KGSMBot, query: EventQuery) -> tuple[str, ...] | None:
+    """The event types asked for: the one named, or every type of the family the bot has seen; None: any."""
+    if query.family is not None:
+        return types_of(Family(query.family), bot.seen_types)
+    return (query.event_type,) if query.event_type else None
+
+
 async def _page(bot: KGSMBot, query: EventQuery, page: int) -> tuple[discord.Embed, bool]:
     """The embed of one page, and whether an older page exists."""
+    types = _types(bot, query)
     rows: list[StoredEvent] = await bot.store.events_page(
-        instance=query.instance,
-        types=[query.event_type] if query.event_type else None,
-        family=query.family,
-        before_seq=query.cursors[page],
-        limit=query.limit + 1,
+        instance=query.instance, types=types, before_seq=query.cursors[page], limit=query.limit + 1
     )
     shown, more = rows[: query.limit], len(rows) > query.limit
     if len(query.cursors) == page + 1 and more:
@@ -59,9 +64,7 @@ async def _page(bot: KGSMBot, query: EventQuery, page: int) -> tuple[discord.Emb
     several_hosts = len(bot.states.hosts) > 1
     lines = [event_line(row.event, names=bot.states.title_of, show_host=several_hosts) for row in shown]
     embed.description = "\n".join(lines) or "No events match."
-    total = await bot.store.count_matching(
-        instance=query.instance, types=[query.event_type] if query.event_type else None, family=query.family
-    )
+    total = await bot.store.count_matching(instance=query.instance, types=types)
     embed.set_footer(text=f"Page {page + 1} · {total} events stored · newest first")
     return embed, more
 

@@ -7,7 +7,7 @@ May import: the standard library only (nothing else of the bot): every other pac
 
 from bot.events.model import Event, EventKind, Family, Outcome, Role, Severity, State, Subject, Tone
 from bot.events.parsing import EventRefused, RefusalReason, decode_event, first_reported, parse_event, reported
-from bot.events.vocabulary import FAMILIES, OPERATIONS, TABLE, canonical_type, kind_of, resolve_target
+from bot.events.vocabulary import FAMILIES, OPERATIONS, TABLE, canonical_type, kind_of, resolve_target, types_of
 
 __all__ = [
     "FAMILIES",
@@ -31,4 +31,5 @@ __all__ = [
     "parse_event",
     "reported",
     "resolve_target",
+    "types_of",
 ]

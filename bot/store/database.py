@@ -29,7 +29,7 @@ from bot.config import StartupError
 from bot.events import Event
 from bot.store import migrations
 from bot.store.checkpoints import Checkpointer
-from bot.store.filters import Filters, count_query, page_query, wanted_types
+from bot.store.filters import Filters, count_query, page_query
 from bot.store.rows import EVENT_COLUMNS, StoredEvent, event_row, seconds_of, stored_event
 from bot.store.state import STATE_COLUMNS, StateBook, Walk, state_of_row, state_row
 
@@ -265,32 +265,26 @@ class Store:
         *,
         instance: str | None = None,
         types: Collection[str] | None = None,
-        family: str | None = None,
         before_seq: int | None = None,
         limit: int = 10,
     ) -> list[StoredEvent]:
-        """The newest events matching the filters, newest first, older than `before_seq` when given."""
-        filters = await self._filters(instance, types, family)
+        """The newest events of `instance` and `types` (None: any; empty: none), newest first, older than
+        `before_seq` when given. A family is asked as its types (`bot.events.types_of`)."""
+        filters = Filters.of(instance, types)
         if filters.matches_nothing:
             return []
         query, params = page_query(filters, before_seq, limit)
         async with self.session() as db, db.execute(query, params) as cursor:
             return [stored_event(row) for row in await cursor.fetchall()]
 
-    async def count_matching(
-        self, *, instance: str | None = None, types: Collection[str] | None = None, family: str | None = None
-    ) -> int:
-        filters = await self._filters(instance, types, family)
+    async def count_matching(self, *, instance: str | None = None, types: Collection[str] | None = None) -> int:
+        filters = Filters.of(instance, types)
         if filters.matches_nothing:
             return 0
         query, params = count_query(filters)
         async with self.session() as db, db.execute(query, params) as cursor:
             row = await cursor.fetchone()
             return int(row[0]) if row else 0
-
-    async def _filters(self, instance: str | None, types: Collection[str] | None, family: str | None) -> Filters:
-        stored = await self.distinct("type") if family is not None else ()
-        return Filters(instance, wanted_types(types, family, stored))
 
     async def distinct(self, column: str) -> list[str]:
         """Distinct non-null values of an indexed column, sorted.

@@ -1,6 +1,7 @@
-"""How the filters of /events (a server, event types, a family) become SQL over the `events` table.
+"""How the filters of /events (a server, event types) become SQL over the `events` table.
 
-A family is asked as its event types, not through an index of its own: writing one index fewer for every
+A family is asked as its event types (`bot.events.types_of` the types the bot has seen), not through an index
+of its own: writing one index fewer for every
 stored event is worth about 3% of intake in a burst and 10 µs of CPU per event (measured with the intake
 benchmark), and a family's types are few. Its newest events are then each type's newest rows, read from the
 type's index (`events_by_type`: type, then arrival) and merged, so a page costs a few index seeks per type
@@ -10,11 +11,10 @@ all, slower but still right.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from bot.events import kind_of
 from bot.runtime import jsontext
 from bot.store.rows import EVENT_COLUMNS
 
@@ -28,17 +28,14 @@ class Filters:
     instance: str | None = None
     types: tuple[str, ...] | None = None
 
+    @classmethod
+    def of(cls, instance: str | None, types: Collection[str] | None) -> Filters:
+        """Each type once: a type is one query of the merge."""
+        return cls(instance, None if types is None else tuple(dict.fromkeys(types)))
+
     @property
     def matches_nothing(self) -> bool:
         return self.types is not None and not self.types
-
-
-def wanted_types(types: Collection[str] | None, family: str | None, stored: Iterable[str]) -> tuple[str, ...] | None:
-    """The types asked for: `types`, or the `stored` types of `family` (only those among `types` when both are
-    given); None when neither narrows them. The family of a type is the vocabulary's, as it is rendered."""
-    if family is None:
-        return tuple(dict.fromkeys(types)) if types else None  # each once: a type is one query of the merge
-    return tuple(name for name in stored if kind_of(name).family.value == family and (not types or name in types))
 
 
 def _where(filters: Filters, types: tuple[str, Sequence[Any]] | None, before_seq: int | None) -> tuple[str, list[Any]]:

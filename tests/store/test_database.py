@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.events import Event, parse_event
+from bot.events import Event, Family, parse_event, types_of
 from bot.store.database import Store
 
 MIGRATIONS = Path(__file__).resolve().parents[2] / "bot" / "store" / "migrations"
@@ -84,7 +84,8 @@ async def test_pages_are_newest_first_and_filtered(store: Store) -> None:
     assert [row.event.data["N"] for row in second] == ["11", "9", "7", "5", "3", "1"]
     crashed = await store.events_page(types=["server.crashed"])
     assert [row.event.type for row in crashed] == ["server.crashed"]
-    lifecycle = await store.count_matching(family="lifecycle", instance="valheim")
+    lifecycle_types = types_of(Family.LIFECYCLE, {"server.started", "server.crashed"})
+    lifecycle = await store.count_matching(types=lifecycle_types, instance="valheim")
     assert lifecycle == 15
 
 

@@ -13,7 +13,7 @@ guessing its family from the name's first segment, so an unknown event is still 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
 
@@ -131,3 +131,9 @@ def resolve_target(raw: str) -> tuple[Family | None, str | None]:
     if not name or _SPELLING.search(name) or len(name) > 100:
         return None, None
     return None, name
+
+
+def types_of(family: Family, known: Iterable[str]) -> tuple[str, ...]:
+    """The types among `known` (canonical names) that belong to `family`, sorted: what a filter by a family
+    asks the store for, since the store keeps no index of families."""
+    return tuple(sorted(name for name in known if kind_of(name).family is family))
